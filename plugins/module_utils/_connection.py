@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, m365.admin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file is private to the m365.admin collection: its contents may change without notice.
+
+"""Connection options: the argument spec shared by every module, and their validation.
+
+Everything here is pure Python (no third-party import), so that it is validated before any
+library is loaded or any request is sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
+
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    tenant_id=dict(type="str", fallback=(env_fallback, ["M365_TENANT_ID", "AZURE_TENANT_ID"])),
+    client_id=dict(type="str", fallback=(env_fallback, ["M365_CLIENT_ID", "AZURE_CLIENT_ID"])),
+    client_secret=dict(type="str", no_log=True,
+                       fallback=(env_fallback, ["M365_CLIENT_SECRET", "AZURE_CLIENT_SECRET"])),
+    client_certificate_path=dict(type="path",
+                                 fallback=(env_fallback, ["M365_CLIENT_CERTIFICATE_PATH",
+                                                          "AZURE_CLIENT_CERTIFICATE_PATH"])),
+    client_certificate_password=dict(type="str", no_log=True,
+                                     fallback=(env_fallback, ["M365_CLIENT_CERTIFICATE_PASSWORD",
+                                                              "AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+    federated_token_file=dict(type="path",
+                              fallback=(env_fallback, ["M365_FEDERATED_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE"])),
+    auth_method=dict(type="str", default="auto",
+                     choices=["auto", "client_secret", "certificate", "managed_identity",
+                              "workload_identity", "azure_cli"],
+                     fallback=(env_fallback, ["M365_AUTH_METHOD"])),
+    cloud=dict(type="str", default="public", choices=["public", "usgov", "usgov_dod", "china", "custom"],
+               fallback=(env_fallback, ["M365_CLOUD"])),
+    graph_url=dict(type="str", fallback=(env_fallback, ["M365_GRAPH_URL"])),
+    exchange_url=dict(type="str", fallback=(env_fallback, ["M365_EXCHANGE_URL"])),
+    authority_url=dict(type="str", fallback=(env_fallback, ["M365_AUTHORITY_URL"])),
+    ca_path=dict(type="path", fallback=(env_fallback, ["M365_CA_PATH"])),
+    exchange_transport=dict(type="str", default="rest", choices=["rest", "psrp"],
+                            fallback=(env_fallback, ["M365_EXCHANGE_TRANSPORT"])),
+    request_timeout=dict(type="int", default=60, fallback=(env_fallback, ["M365_REQUEST_TIMEOUT"])),
+)
+
+# Microsoft's documented hosts per national cloud (Graph "national cloud deployments",
+# Connect-ExchangeOnline's -ExchangeEnvironmentName). GCC uses the worldwide hosts.
+CLOUDS = {
+    "public": dict(graph_url="https://graph.microsoft.com",
+                   authority_url="https://login.microsoftonline.com",
+                   exchange_url="https://outlook.office365.com"),
+    "usgov": dict(graph_url="https://graph.microsoft.us",
+                  authority_url="https://login.microsoftonline.us",
+                  exchange_url="https://outlook.office365.us"),
+    "usgov_dod": dict(graph_url="https://dod-graph.microsoft.us",
+                      authority_url="https://login.microsoftonline.us",
+                      exchange_url="https://outlook-dod.office365.us"),
+    "china": dict(graph_url="https://microsoftgraph.chinacloudapi.cn",
+                  authority_url="https://login.chinacloudapi.cn",
+                  exchange_url="https://partner.outlook.cn"),
+}
+
+URL_OPTIONS = ("graph_url", "exchange_url", "authority_url")
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+DOMAIN_RE = re.compile(r"^(?=.{4,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+URL_RE = re.compile(r"^https://[^/\s?#]+(/[^\s?#]*)?$")
+
+
+def is_guid(value):
+    return bool(value) and bool(GUID_RE.match(value))
+
+
+class ConnectionSettings(object):
+    """Validated connection options, with the cloud's hosts filled in."""
+
+    def __init__(self, tenant_id, client_id, client_secret, client_certificate_path,
+                 client_certificate_password, federated_token_file, auth_method, cloud,
+                 graph_url, exchange_url, authority_url, ca_path, exchange_transport, request_timeout):
+        self.tenant_id = tenant_id
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.client_certificate_path = client_certificate_path
+        self.client_certificate_password = client_certificate_password
+        self.federated_token_file = federated_token_file
+        self.auth_method = auth_method
+        self.cloud = cloud
+        self.graph_url = graph_url
+        self.exchange_url = exchange_url
+        self.authority_url = authority_url
+        self.ca_path = ca_path
+        self.exchange_transport = exchange_transport
+        self.request_timeout = request_timeout
+
+    @property
+    def graph_scope(self):
+        return self.graph_url + "/.default"
+
+    @property
+    def exchange_scope(self):
+        return self.exchange_url + "/.default"
+
+    @property
+    def is_known_cloud_authority(self):
+        """True when the sign-in host is one of Microsoft's, so MSAL's instance discovery applies."""
+        return any(self.authority_url == c["authority_url"] for c in CLOUDS.values())
+
+    def public_view(self):
+        """What a module may return about its connection: no secret, no path to one."""
+        return dict(tenant_id=self.tenant_id, client_id=self.client_id, auth_method=self.auth_method,
+                    cloud=self.cloud, graph_url=self.graph_url, exchange_url=self.exchange_url,
+                    authority_url=self.authority_url, exchange_transport=self.exchange_transport)
+
+    @classmethod
+    def from_params(cls, params):
+        """Validate the connection options of a module and fill in the cloud's hosts.
+
+        Raises ConfigurationError naming the option at fault. Files are checked for presence and
+        readability here; their content (a certificate's key and password) is checked by _auth.
+        """
+        tenant_id = (params.get("tenant_id") or "").strip()
+        if not tenant_id:
+            raise ConfigurationError(
+                "tenant_id is required: set it (or the environment variable M365_TENANT_ID) to the "
+                "tenant's GUID or a verified domain such as contoso.onmicrosoft.com", option="tenant_id")
+        if not (is_guid(tenant_id) or DOMAIN_RE.match(tenant_id)):
+            raise ConfigurationError(
+                "tenant_id %r is neither a GUID nor a domain name such as contoso.onmicrosoft.com" % tenant_id,
+                option="tenant_id")
+
+        cloud = params.get("cloud") or "public"
+        urls = {}
+        for option in URL_OPTIONS:
+            value = params.get(option)
+            if value:
+                value = value.strip().rstrip("/")
+                if not URL_RE.match(value):
+                    raise ConfigurationError(
+                        "%s %r is not an https:// URL (TLS is required and cannot be turned off)" % (option, value),
+                        option=option)
+            urls[option] = value
+        if cloud == "custom":
+            missing = [option for option in URL_OPTIONS if not urls[option]]
+            if missing:
+                raise ConfigurationError(
+                    "cloud=custom requires %s (or the environment variables %s)"
+                    % (", ".join(missing), ", ".join("M365_" + m.upper() for m in missing)),
+                    option=missing[0])
+        else:
+            for option in URL_OPTIONS:
+                urls[option] = urls[option] or CLOUDS[cloud][option]
+
+        client_id = (params.get("client_id") or "").strip() or None
+        if client_id and not is_guid(client_id):
+            raise ConfigurationError("client_id %r is not a GUID (the application (client) ID)" % client_id,
+                                     option="client_id")
+
+        auth_method = _pick_auth_method(params)
+        if auth_method in ("client_secret", "certificate", "workload_identity") and not client_id:
+            raise ConfigurationError(
+                "client_id is required with auth_method=%s: set it (or M365_CLIENT_ID) to the "
+                "application (client) ID of the app registration" % auth_method, option="client_id")
+        if auth_method == "client_secret" and not params.get("client_secret"):
+            raise ConfigurationError("auth_method=client_secret requires client_secret (or M365_CLIENT_SECRET)",
+                                     option="client_secret")
+        if auth_method == "certificate":
+            if not params.get("client_certificate_path"):
+                raise ConfigurationError(
+                    "auth_method=certificate requires client_certificate_path (or M365_CLIENT_CERTIFICATE_PATH)",
+                    option="client_certificate_path")
+            _check_readable_file(params["client_certificate_path"], "client_certificate_path")
+        if auth_method == "workload_identity":
+            if not params.get("federated_token_file"):
+                raise ConfigurationError(
+                    "auth_method=workload_identity requires federated_token_file "
+                    "(or M365_FEDERATED_TOKEN_FILE / AZURE_FEDERATED_TOKEN_FILE)", option="federated_token_file")
+            _check_readable_file(params["federated_token_file"], "federated_token_file")
+
+        ca_path = params.get("ca_path")
+        if ca_path:
+            _check_readable_file(ca_path, "ca_path")
+
+        timeout = params.get("request_timeout")
+        if timeout is None:
+            timeout = 60
+        if timeout < 1 or timeout > 900:
+            raise ConfigurationError("request_timeout must be between 1 and 900 seconds, got %s" % timeout,
+                                     option="request_timeout")
+
+        return cls(tenant_id=tenant_id, client_id=client_id, client_secret=params.get("client_secret"),
+                   client_certificate_path=params.get("client_certificate_path"),
+                   client_certificate_password=params.get("client_certificate_password"),
+                   federated_token_file=params.get("federated_token_file"),
+                   auth_method=auth_method, cloud=cloud, ca_path=ca_path,
+                   exchange_transport=params.get("exchange_transport") or "rest",
+                   request_timeout=timeout, **urls)
+
+
+def _pick_auth_method(params):
+    method = params.get("auth_method") or "auto"
+    if method != "auto":
+        return method
+    if params.get("client_certificate_path"):
+        return "certificate"
+    if params.get("client_secret"):
+        return "client_secret"
+    if params.get("federated_token_file"):
+        return "workload_identity"
+    raise ConfigurationError(
+        "no credential given: set client_certificate_path or client_secret (with client_id), "
+        "federated_token_file for workload identity federation, or auth_method=managed_identity "
+        "or auth_method=azure_cli", option="auth_method")
+
+
+def _check_readable_file(path, option):
+    if not os.path.exists(path):
+        raise ConfigurationError("%s %s does not exist" % (option, path), option=option)
+    if not os.path.isfile(path):
+        raise ConfigurationError("%s %s is not a file" % (option, path), option=option)
+    if not os.access(path, os.R_OK):
+        raise ConfigurationError("%s %s is not readable by this user" % (option, path), option=option)

@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, m365.admin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file is private to the m365.admin collection: its contents may change without notice.
+
+"""Exchange Online admin REST client: cmdlets through ``adminapi/beta/{tenant}/InvokeCommand``.
+
+This is the endpoint the ExchangeOnlineManagement v3 module itself uses. Microsoft does not
+document its wire format; what is implemented follows the public clients that use it (body
+``{"CmdletInput": {"CmdletName", "Parameters"}}``, paging by POSTing the same body to
+``@odata.nextLink``, warnings in ``@adminapi.warnings``, errors whose
+``details[].message`` is ``<id>|<exception type>|<text>``, $batch of 10 with absolute URLs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+    ThrottledError,
+)
+from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
+
+BATCH_SIZE = 10
+PAGE_SIZE = 1000
+TRANSIENT_EXCEPTIONS = frozenset(["ADTransientException", "TransientException", "DataSourceTransientException",
+                                  "ServerBusyException", "ConnectionFailedTransientException"])
+RETRYABLE_STATUS = frozenset([429, 503, 504])
+MAX_ATTEMPTS = 6
+# The system mailbox the module anchors organization-level app-only calls to.
+SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
+PERMISSION_HINT = ("The app needs the Office 365 Exchange Online application permission Exchange.ManageAsApp "
+                   "(admin consent granted) and an Exchange role assigned to its service principal, "
+                   "such as Exchange Administrator (Global Reader only allows Get- cmdlets)")
+
+
+class CmdletError(object):
+    """An Exchange error answer, split into its parts."""
+
+    __slots__ = ("status", "code", "exception", "text", "error_id")
+
+    def __init__(self, status, code, exception, text, error_id):
+        self.status = status
+        self.code = code
+        self.exception = exception
+        self.text = text
+        self.error_id = error_id
+
+    @classmethod
+    def from_body(cls, status, body, raw_text=""):
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return cls(status, "", "", (raw_text or "").strip()[:300] or "HTTP %d" % status, None)
+        exception, text, error_id = "", "", None
+        for detail in error.get("details") or []:
+            message = (detail or {}).get("message") or ""
+            if message:
+                parts = message.split("|", 2)
+                if len(parts) == 3:
+                    error_id, exception, text = parts
+                else:
+                    text = message
+                break
+        if not text:
+            inner = error.get("innererror") or error.get("innerError") or {}
+            internal = inner.get("internalexception") or inner.get("internalException") or {}
+            text = internal.get("message") or error.get("message") or ""
+            exception = exception or internal.get("type") or ""
+        return cls(status, error.get("code") or "", exception.rsplit(".", 1)[-1], text, error_id)
+
+    @property
+    def transient(self):
+        return self.status in RETRYABLE_STATUS or (self.status >= 500 and self.exception in TRANSIENT_EXCEPTIONS)
+
+    def describe(self):
+        if self.exception:
+            return "%s: %s" % (self.exception, self.text)
+        return self.text
+
+    def raise_error(self, cmdlet, target=None):
+        operation = cmdlet if not target else "%s" % cmdlet
+        common = dict(operation=operation, target=target, status=self.status, code=self.exception or self.code or None,
+                      service_message=self.text or None)
+        if self.status == 401:
+            raise AuthenticationError("Exchange Online refused the access token (%s)" % self.describe(), **common)
+        if self.status == 403 or self.exception in ("UnauthorizedAccessException", "AccessDeniedException"):
+            raise PermissionDeniedError(self.describe(), hint=PERMISSION_HINT, **common)
+        if self.exception == "ManagementObjectNotFoundException" or self.status == 404:
+            raise NotFoundError(self.describe(), **common)
+        if self.status == 429:
+            raise ThrottledError("still throttled after every retry (%s)" % self.describe(), **common)
+        raise ServiceError(self.describe(), **common)
+
+
+class CmdletResult(object):
+    """Output of one cmdlet run: its objects and warnings, or its error."""
+
+    __slots__ = ("values", "warnings", "error")
+
+    def __init__(self, values=None, warnings=None, error=None):
+        self.values = values or []
+        self.warnings = warnings or []
+        self.error = error
+
+    @property
+    def ok(self):
+        return self.error is None
+
+
+class ExchangeClient(object):
+    """Cmdlets over the admin REST endpoint for one module run."""
+
+    def __init__(self, session, exchange_url, tenant, concurrency=4):
+        self.session = session
+        self.tenant = tenant
+        self.root = "%s/adminapi/beta/%s" % (exchange_url.rstrip("/"), tenant)
+        self.invoke_url = self.root + "/InvokeCommand"
+        self.batch_url = self.root + "/$batch"
+        self.concurrency = max(1, concurrency)
+        self.batch_requests_sent = 0
+
+    def _headers(self, parameters):
+        identity = (parameters or {}).get("Identity")
+        if isinstance(identity, str) and "@" in identity:
+            anchor = "UPN:%s" % identity
+        else:
+            anchor = "APP:%s@%s" % (SYSTEM_MAILBOX, self.tenant)
+        return {"Prefer": "odata.maxpagesize=%d" % PAGE_SIZE, "X-AnchorMailbox": anchor, "X-ResponseFormat": "json"}
+
+    @staticmethod
+    def body(cmdlet, parameters=None):
+        return {"CmdletInput": {"CmdletName": cmdlet, "Parameters": dict(parameters or {})}}
+
+    async def invoke(self, cmdlet, parameters=None, select=None, target=None, safe=None):
+        """Run one cmdlet, following every page. Raises the typed error of a failure."""
+        result = await self._invoke(cmdlet, parameters, select, safe)
+        if result.error is not None:
+            result.error.raise_error(cmdlet, target or (parameters or {}).get("Identity"))
+        return result
+
+    async def _invoke(self, cmdlet, parameters, select, safe, url=None):
+        if safe is None:
+            safe = cmdlet.startswith("Get-")
+        body = self.body(cmdlet, parameters)
+        headers = self._headers(parameters)
+        if url is None:
+            url = self.invoke_url
+            if select:
+                url += "?$select=" + ",".join(select)
+        values, warnings = [], []
+        attempt = 0
+        while url:
+            response = await self.session.request("POST", url, json_body=body, headers=headers,
+                                                  operation=cmdlet, target=(parameters or {}).get("Identity"),
+                                                  safe=safe)
+            if response.status >= 400:
+                error = CmdletError.from_body(response.status, response.body, response.text)
+                attempt += 1
+                if error.transient and attempt < MAX_ATTEMPTS and (safe or error.status in RETRYABLE_STATUS):
+                    await asyncio.sleep(retry_after_seconds(response.headers, attempt))
+                    continue
+                return CmdletResult(values, warnings, error)
+            page = response.body or {}
+            values.extend(page.get("value") or [])
+            warnings.extend(page.get("@adminapi.warnings") or [])
+            # Paging: POST the same body again to the next link.
+            url = page.get("@odata.nextLink")
+            attempt = 0
+        return CmdletResult(values, warnings)
+
+    async def invoke_many(self, commands, operation="Exchange batch"):
+        """Run (cmdlet, parameters) pairs through $batch, 10 per envelope, several in flight.
+
+        Returns one CmdletResult per command, in order; failures are returned, not raised,
+        except when the whole envelope is refused. Items answered with a transient error are
+        sent again after their Retry-After or a back-off; a page link inside an item answer
+        is followed with single calls.
+        """
+        results = [None] * len(commands)
+        attempts = [0] * len(commands)
+        pending = list(range(len(commands)))
+        semaphore = asyncio.Semaphore(self.concurrency)
+        follow_ups = []
+
+        async def send(indices):
+            envelope = {"requests": []}
+            for position, index in enumerate(indices):
+                cmdlet, parameters = commands[index]
+                headers = self._headers(parameters)
+                headers["Content-Type"] = "application/json"
+                envelope["requests"].append({"id": str(position + 1), "method": "POST", "url": self.invoke_url,
+                                             "headers": headers, "body": self.body(cmdlet, parameters)})
+            safe = all(commands[i][0].startswith("Get-") for i in indices)
+            async with semaphore:
+                self.batch_requests_sent += 1
+                response = await self.session.request("POST", self.batch_url, json_body=envelope,
+                                                      operation=operation, safe=safe)
+            if response.status >= 400:
+                CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
+            answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}
+            retry = []
+            for position, index in enumerate(indices):
+                item = answered.get(str(position + 1))
+                attempts[index] += 1
+                status = int((item or {}).get("status") or 502)
+                body = (item or {}).get("body") or {}
+                if status >= 400 or item is None:
+                    error = CmdletError.from_body(status, body)
+                    results[index] = CmdletResult(error=error)
+                    if (error.transient or item is None) and attempts[index] < MAX_ATTEMPTS:
+                        retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index])))
+                    continue
+                results[index] = CmdletResult(body.get("value"), body.get("@adminapi.warnings"))
+                if body.get("@odata.nextLink"):
+                    follow_ups.append((index, body["@odata.nextLink"]))
+            return retry
+
+        while pending:
+            chunks = [pending[i:i + BATCH_SIZE] for i in range(0, len(pending), BATCH_SIZE)]
+            retries = []
+            for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
+                retries.extend(chunk_retry)
+            if not retries:
+                break
+            await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * 0.2)
+            pending = sorted(index for index, _delay in retries)
+
+        for index, next_link in follow_ups:
+            cmdlet, parameters = commands[index]
+            rest = await self._invoke(cmdlet, parameters, None, True, url=next_link)
+            results[index].values.extend(rest.values)
+            results[index].warnings.extend(rest.warnings)
+            if rest.error is not None:
+                results[index].error = rest.error
+        return results

@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, m365.admin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file is private to the m365.admin collection: its contents may change without notice.
+
+"""HTTP for Graph and Exchange: one httpx client per service and module run.
+
+The request pipeline is kiota's (msgraph-core's for Graph): its RetryHandler retries 429,
+503 and 504 and honours Retry-After, its RedirectHandler follows redirects. On top of it
+this file adds what the pipeline does not do: bearer tokens per scope (refreshed once on a
+401), TLS trust that an extra CA can extend but never disable, a bounded retry of requests
+that never got an answer, and typed errors for answers that are not usable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import tempfile
+import traceback
+import uuid
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    TransportError,
+)
+
+HTTP_IMPORT_ERROR = None
+try:
+    import certifi
+    import httpx
+    from kiota_http.kiota_client_factory import KiotaClientFactory
+    from kiota_http.middleware.options import RetryHandlerOption
+    from msgraph_core import GraphClientFactory
+except ImportError:
+    HTTP_IMPORT_ERROR = traceback.format_exc()
+
+    class _AuthBase(object):
+        pass
+else:
+    _AuthBase = httpx.Auth
+
+USER_AGENT = "m365.admin-ansible-collection/0.1.0"
+
+# The kiota RetryHandler's own limit is 10; tenant-scale runs meet throttling often.
+MAX_RETRIES = 8
+# Base seconds the RetryHandler adds to its exponential back-off when no Retry-After is given.
+RETRY_BASE_DELAY = 1.0
+# Answers lost in transit (dropped connection, timeout) are retried this often when safe.
+TRANSPORT_RETRIES = 3
+
+SAFE_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
+
+
+def build_ssl_context(ca_path=None):
+    """The trust used for every request: Mozilla's roots (certifi), plus ca_path if given.
+
+    Validation of the certificate and host name stays on in every case.
+    """
+    context = ssl.create_default_context(cafile=certifi.where())
+    if ca_path:
+        try:
+            context.load_verify_locations(cafile=ca_path)
+        except (ssl.SSLError, OSError, ValueError) as exc:
+            raise ConfigurationError("ca_path %s is not a readable PEM bundle of CA certificates: %s"
+                                     % (ca_path, exc), option="ca_path")
+    return context
+
+
+class CABundle(object):
+    """A PEM file with certifi's roots plus ca_path, for azure-identity's requests transport."""
+
+    def __init__(self, ca_path):
+        self.path = None
+        if not ca_path:
+            return
+        with open(certifi.where(), "rb") as handle:
+            roots = handle.read()
+        with open(ca_path, "rb") as handle:
+            extra = handle.read()
+        fd, self.path = tempfile.mkstemp(prefix="m365-ca-", suffix=".pem")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(roots + b"\n" + extra + b"\n")
+
+    def cleanup(self):
+        if self.path and os.path.exists(self.path):
+            os.unlink(self.path)
+        self.path = None
+
+
+class BearerAuth(_AuthBase):
+    """Puts a token for one scope on each request; on a 401, gets a new token and retries once."""
+
+    def __init__(self, tokens, scope):
+        self._tokens = tokens
+        self._scope = scope
+
+    async def async_auth_flow(self, request):
+        token = await self._tokens.get(self._scope)
+        request.headers["Authorization"] = "Bearer " + token
+        response = yield request
+        if response.status_code == 401:
+            await response.aread()
+            token = await self._tokens.get(self._scope, reject=token)
+            request.headers["Authorization"] = "Bearer " + token
+            yield request
+
+
+class Response(object):
+    """What the clients need of an HTTP answer."""
+
+    __slots__ = ("status", "headers", "body", "text", "request_id", "url")
+
+    def __init__(self, status, headers, body, text, request_id, url):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.text = text
+        self.request_id = request_id
+        self.url = url
+
+
+class ServiceSession(object):
+    """Requests to one service (Graph or Exchange) with one token scope."""
+
+    def __init__(self, service_name, tokens, scope, ssl_context, timeout, graph=False, max_connections=16):
+        self.service_name = service_name
+        self.requests_sent = 0
+        options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=RETRY_BASE_DELAY, max_retries=MAX_RETRIES)}
+        client = httpx.AsyncClient(
+            verify=ssl_context,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            headers={"User-Agent": USER_AGENT},
+            auth=BearerAuth(tokens, scope),
+            follow_redirects=False,
+        )
+        if graph:
+            # Graph's middleware chain: kiota's default handlers plus Graph's telemetry handler.
+            # The clients send absolute URLs (v1.0 and beta through one client), so the
+            # client's base_url is never used.
+            self._client = GraphClientFactory.create_with_default_middleware(client=client, options=options)
+        else:
+            self._client = KiotaClientFactory.create_with_default_middleware(client=client, options=options)
+
+    async def close(self):
+        await self._client.aclose()
+
+    async def request(self, method, url, json_body=None, headers=None, operation=None, target=None, safe=None):
+        """Send one request and return a Response with the JSON body decoded (None when empty).
+
+        ``safe``: whether the request may be sent again when its answer is lost (default: the
+        method is GET/HEAD/OPTIONS). A lost answer to an unsafe request raises OutcomeUnknownError.
+        """
+        if safe is None:
+            safe = method in SAFE_METHODS
+        request_headers = {"client-request-id": str(uuid.uuid4()), "Accept": "application/json"}
+        if headers:
+            request_headers.update(headers)
+        content = None
+        if json_body is not None:
+            content = json.dumps(json_body).encode("utf-8")
+            request_headers["Content-Type"] = "application/json"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self.requests_sent += 1
+                raw = await self._client.request(method, url, content=content, headers=request_headers)
+                break
+            except httpx.HTTPError as exc:
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                if _is_tls_failure(exc):
+                    raise TransportError(
+                        "the TLS certificate of %s is not trusted (%s); if it is issued by a private CA, "
+                        "add that CA with ca_path" % (_origin(url), _exc_text(exc)),
+                        operation=operation, target=target)
+                if attempt <= TRANSPORT_RETRIES and (safe or never_sent):
+                    await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
+                    continue
+                if not never_sent and not safe:
+                    raise OutcomeUnknownError(
+                        "the connection to %s failed after the request was sent (%s); it may or may not "
+                        "have been applied" % (_origin(url), _exc_text(exc)),
+                        operation=operation, target=target)
+                raise TransportError(
+                    "could not reach %s at %s after %d attempts: %s"
+                    % (self.service_name, _origin(url), attempt, _exc_text(exc)),
+                    operation=operation, target=target)
+        text = raw.text
+        body = None
+        if text.strip():
+            content_type = raw.headers.get("content-type", "")
+            if "json" in content_type or text.lstrip()[:1] in ("{", "["):
+                try:
+                    body = json.loads(text)
+                except ValueError:
+                    body = None
+            if body is None and raw.status_code < 400 and "text/plain" not in content_type:
+                raise TransportError(
+                    "%s answered HTTP %d with a body that is not JSON (%s): %s"
+                    % (self.service_name, raw.status_code, content_type or "no content type", text[:200]),
+                    operation=operation, target=target, status=raw.status_code)
+        request_id = raw.headers.get("request-id") or raw.headers.get("x-ms-request-id")
+        return Response(raw.status_code, raw.headers, body, text, request_id, url)
+
+
+def _origin(url):
+    parts = url.split("/", 3)
+    return "/".join(parts[:3]) if len(parts) >= 3 else url
+
+
+def _exc_text(exc):
+    text = str(exc) or exc.__class__.__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = "%s (%s)" % (text, cause)
+    return text
+
+
+def _is_tls_failure(exc):
+    text = _exc_text(exc)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text

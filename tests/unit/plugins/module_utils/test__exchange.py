@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import asyncio
+from unittest import mock
+
+import pytest
+
+from ansible_collections.m365.admin.plugins.module_utils import _exchange
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+)
+from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, ExchangeClient
+from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, exchange_error
+
+EXO = "https://outlook.test"
+TENANT = "5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c"
+INVOKE = EXO + "/adminapi/beta/" + TENANT + "/InvokeCommand"
+BATCH = EXO + "/adminapi/beta/" + TENANT + "/$batch"
+
+
+@pytest.fixture(autouse=True)
+def no_sleep():
+    async def instant(_seconds):
+        return None
+    with mock.patch.object(_exchange.asyncio, "sleep", instant):
+        yield
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_invoke_posts_cmdletinput_with_routing_headers():
+    session = ScriptedSession(lambda m, u, b, h: (200, {"value": [{"Identity": "Alice"}]}))
+    result = run(ExchangeClient(session, EXO, TENANT).invoke("Get-CASMailbox", {"Identity": "alice@contoso.com"}))
+    assert result.values == [{"Identity": "Alice"}]
+    call = session.calls[0]
+    assert call["method"] == "POST" and call["url"] == INVOKE
+    assert call["body"] == {"CmdletInput": {"CmdletName": "Get-CASMailbox",
+                                            "Parameters": {"Identity": "alice@contoso.com"}}}
+    assert call["headers"]["X-AnchorMailbox"] == "UPN:alice@contoso.com"
+    assert call["headers"]["Prefer"] == "odata.maxpagesize=1000"
+    assert call["safe"] is True
+
+
+def test_org_level_cmdlets_anchor_to_the_system_mailbox():
+    session = ScriptedSession(lambda m, u, b, h: (200, {"value": [{}]}))
+    run(ExchangeClient(session, EXO, TENANT).invoke("Get-TransportConfig"))
+    assert session.calls[0]["headers"]["X-AnchorMailbox"] == \
+        "APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@" + TENANT
+
+
+def test_paging_reposts_the_same_body_to_the_next_link():
+    pages = [
+        {"value": [{"n": 1}], "@odata.nextLink": INVOKE + "?$skiptoken=a"},
+        {"value": [{"n": 2}], "@odata.nextLink": INVOKE + "?$skiptoken=b"},
+        {"value": [{"n": 3}]},
+    ]
+    session = ScriptedSession(lambda m, u, b, h: (200, pages[len(session.calls) - 1]))
+    result = run(ExchangeClient(session, EXO, TENANT).invoke("Get-Mailbox", {"ResultSize": "Unlimited"},
+                                                              select=["RecipientTypeDetails"]))
+    assert [v["n"] for v in result.values] == [1, 2, 3]
+    assert session.calls[0]["url"] == INVOKE + "?$select=RecipientTypeDetails"
+    assert [c["url"] for c in session.calls[1:]] == [INVOKE + "?$skiptoken=a", INVOKE + "?$skiptoken=b"]
+    assert all(c["body"] == session.calls[0]["body"] for c in session.calls)
+
+
+def test_no_op_warning_is_returned():
+    warning = "The command completed successfully but no settings of 'Alice' have been modified."
+    session = ScriptedSession(lambda m, u, b, h: (200, {"value": [], "@adminapi.warnings": [warning]}))
+    result = run(ExchangeClient(session, EXO, TENANT).invoke("Set-CASMailbox", {"Identity": "a@c.com",
+                                                                                 "ImapEnabled": False}))
+    assert result.warnings == [warning]
+    assert session.calls[0]["safe"] is False
+
+
+def test_error_details_are_split_into_exception_and_text():
+    body = exchange_error("ManagementObjectNotFoundException",
+                          "The operation couldn't be performed because object 'nobody@contoso.com' couldn't be found.")
+    error = CmdletError.from_body(404, body)
+    assert error.exception == "ManagementObjectNotFoundException"
+    assert error.error_id == "Ex6F9304"
+    assert error.text.startswith("The operation couldn't be performed")
+
+
+def test_unknown_identity_raises_not_found_with_the_cmdlet_text():
+    body = exchange_error("ManagementObjectNotFoundException", "object 'nobody@contoso.com' couldn't be found")
+    session = ScriptedSession(lambda m, u, b, h: (404, body))
+    with pytest.raises(NotFoundError) as info:
+        run(ExchangeClient(session, EXO, TENANT).invoke("Get-CASMailbox", {"Identity": "nobody@contoso.com"}))
+    message = info.value.to_message()
+    assert "Get-CASMailbox" in message and "nobody@contoso.com" in message
+    assert "ManagementObjectNotFoundException" in message
+
+
+def test_bad_parameter_is_a_service_error_with_the_binding_message():
+    body = exchange_error("ParameterBindingException",
+                          "A parameter cannot be found that matches parameter name 'ImapEnabledd'.", code="BadRequest")
+    session = ScriptedSession(lambda m, u, b, h: (400, body))
+    with pytest.raises(ServiceError) as info:
+        run(ExchangeClient(session, EXO, TENANT).invoke("Set-CASMailbox", {"Identity": "a@c.com",
+                                                                            "ImapEnabledd": True}))
+    assert "matches parameter name 'ImapEnabledd'" in info.value.to_message()
+
+
+def test_forbidden_names_the_permission_and_role():
+    session = ScriptedSession(lambda m, u, b, h: (403, {"error": {"code": "Forbidden", "message": "Access denied"}}))
+    with pytest.raises(PermissionDeniedError) as info:
+        run(ExchangeClient(session, EXO, TENANT).invoke("Get-Mailbox"))
+    assert "Exchange.ManageAsApp" in info.value.to_message()
+    assert "Exchange Administrator" in info.value.to_message()
+
+
+def test_transient_500_is_retried_for_reads():
+    answers = [(500, exchange_error("ADTransientException", "Active Directory is busy", code="InternalServerError")),
+               (200, {"value": [{"ok": True}]})]
+    session = ScriptedSession(lambda m, u, b, h: answers[len(session.calls) - 1])
+    result = run(ExchangeClient(session, EXO, TENANT).invoke("Get-CASMailbox"))
+    assert result.values == [{"ok": True}]
+    assert len(session.calls) == 2
+
+
+def test_fallback_message_from_inner_exception():
+    body = {"error": {"code": "InternalServerError", "message": "Error executing cmdlet",
+                      "innererror": {"internalexception": {"message": "deep reason", "type": "X.Y.Boom"}}}}
+    error = CmdletError.from_body(500, body)
+    assert error.text == "deep reason" and error.exception == "Boom"
+
+
+def batch_handler(item_answer):
+    def handler(method, url, body, headers):
+        assert url == BATCH
+        handler.sizes.append(len(body["requests"]))
+        responses = []
+        for item in body["requests"]:
+            assert item["url"] == INVOKE and item["method"] == "POST"
+            handler.seen[item["body"]["CmdletInput"]["Parameters"]["Identity"]] = \
+                handler.seen.get(item["body"]["CmdletInput"]["Parameters"]["Identity"], 0) + 1
+            answer = item_answer(item, handler.seen[item["body"]["CmdletInput"]["Parameters"]["Identity"]])
+            response = {"id": item["id"], "status": answer[0], "body": answer[1]}
+            if len(answer) > 2:
+                response["headers"] = answer[2]
+            responses.append(response)
+        return 200, {"responses": responses}
+    handler.sizes = []
+    handler.seen = {}
+    return handler
+
+
+def test_invoke_many_sends_10_per_batch_and_keeps_order():
+    handler = batch_handler(lambda item, n: (200, {"value": [], "@adminapi.warnings": []}))
+    client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
+    commands = [("Set-CASMailbox", {"Identity": "u%d@c.com" % i, "ImapEnabled": False}) for i in range(25)]
+    results = run(client.invoke_many(commands))
+    assert len(results) == 25 and all(r.ok for r in results)
+    assert sorted(handler.sizes) == [5, 10, 10]
+
+
+def test_invoke_many_retries_throttled_and_transient_items_and_reports_permanent_ones():
+    def answer(item, attempt):
+        identity = item["body"]["CmdletInput"]["Parameters"]["Identity"]
+        if identity == "throttled@c.com" and attempt == 1:
+            return 429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, {"Retry-After": "2"}
+        if identity == "transient@c.com" and attempt == 1:
+            return 500, exchange_error("ADTransientException", "try again", code="InternalServerError")
+        if identity == "gone@c.com":
+            return 404, exchange_error("ManagementObjectNotFoundException", "object 'gone@c.com' couldn't be found")
+        return 200, {"value": []}
+
+    handler = batch_handler(answer)
+    client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
+    names = ["ok@c.com", "throttled@c.com", "transient@c.com", "gone@c.com"]
+    results = run(client.invoke_many([("Set-CASMailbox", {"Identity": n, "PopEnabled": False}) for n in names]))
+    assert [r.ok for r in results] == [True, True, True, False]
+    assert results[3].error.exception == "ManagementObjectNotFoundException"
+    assert handler.seen == {"ok@c.com": 1, "throttled@c.com": 2, "transient@c.com": 2, "gone@c.com": 1}
+
+
+def test_invoke_many_follows_item_next_links():
+    def handler(method, url, body, headers):
+        if url == BATCH:
+            return 200, {"responses": [{"id": "1", "status": 200,
+                                        "body": {"value": [{"n": 1}], "@odata.nextLink": INVOKE + "?$skiptoken=z"}}]}
+        assert url == INVOKE + "?$skiptoken=z"
+        return 200, {"value": [{"n": 2}]}
+
+    client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
+    results = run(client.invoke_many([("Get-CASMailbox", {"Identity": "a@c.com"})]))
+    assert [v["n"] for v in results[0].values] == [1, 2]

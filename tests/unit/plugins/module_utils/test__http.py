@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import asyncio
+import ssl
+from unittest import mock
+
+import httpx
+import pytest
+import trustme
+
+from ansible_collections.m365.admin.plugins.module_utils import _http
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    ConfigurationError,
+    OutcomeUnknownError,
+    TransportError,
+)
+
+
+class Tokens(object):
+    def __init__(self):
+        self.issued = 0
+        self.rejected = []
+
+    async def get(self, scope, reject=None):
+        if reject:
+            self.rejected.append(reject)
+        self.issued += 1
+        return "tok%d" % self.issued
+
+
+def test_bearer_auth_refreshes_once_on_401():
+    tokens = Tokens()
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(401 if len(seen) == 1 else 200, json={})
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler),
+                                     auth=_http.BearerAuth(tokens, "s")) as client:
+            return await client.get("https://graph.test/v1.0/users")
+    response = asyncio.run(scenario())
+    assert response.status_code == 200
+    assert seen == ["Bearer tok1", "Bearer tok2"]
+    assert tokens.rejected == ["tok1"]
+
+
+def test_bearer_auth_gives_up_after_one_refresh():
+    tokens = Tokens()
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(401, json={})),
+                                     auth=_http.BearerAuth(tokens, "s")) as client:
+            return await client.get("https://graph.test/x")
+    assert asyncio.run(scenario()).status_code == 401
+    assert tokens.issued == 2
+
+
+def test_ssl_context_adds_a_ca_and_keeps_verification(tmp_path):
+    ca = trustme.CA()
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    context = _http.build_ssl_context(str(path))
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    subjects = [dict(x[0] for x in c["subject"]) for c in context.get_ca_certs()]
+    assert len(subjects) > 10  # the system roots are still there
+
+
+def test_ssl_context_rejects_a_bad_bundle(tmp_path):
+    path = tmp_path / "ca.pem"
+    path.write_text("not a certificate")
+    with pytest.raises(ConfigurationError) as info:
+        _http.build_ssl_context(str(path))
+    assert info.value.option == "ca_path"
+
+
+def test_ca_bundle_for_azure_identity(tmp_path):
+    ca = trustme.CA()
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    bundle = _http.CABundle(str(path))
+    content = open(bundle.path, "rb").read()
+    assert ca.cert_pem.bytes() in content and len(content) > len(ca.cert_pem.bytes()) * 10
+    bundle.cleanup()
+    assert bundle.path is None
+
+
+def session_with(fake_request):
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True)
+    session._client = mock.Mock()
+    session._client.request = fake_request
+    return session
+
+
+def raising(*errors, then=None):
+    calls = []
+
+    async def fake(method, url, content=None, headers=None):
+        calls.append((method, url, headers))
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        return then
+    fake.calls = calls
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def no_sleep():
+    async def instant(_seconds):
+        return None
+    with mock.patch.object(_http.asyncio, "sleep", instant):
+        yield
+
+
+def ok_response(body=b'{"value": []}', content_type="application/json"):
+    return httpx.Response(200, content=body, headers={"content-type": content_type, "request-id": "r1"})
+
+
+def test_lost_answer_to_a_read_is_retried():
+    fake = raising(httpx.ReadError("reset"), httpx.RemoteProtocolError("dropped"), then=ok_response())
+    response = asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert response.status == 200 and response.body == {"value": []} and response.request_id == "r1"
+    assert len(fake.calls) == 3
+    assert fake.calls[0][2]["client-request-id"]
+
+
+def test_lost_answer_to_a_write_is_reported_as_unknown_outcome():
+    fake = raising(httpx.ReadError("reset"), then=ok_response())
+    with pytest.raises(OutcomeUnknownError) as info:
+        asyncio.run(session_with(fake).request("PATCH", "https://graph.test/v1.0/x", json_body={"a": 1},
+                                               operation="Update x"))
+    assert "may or may not" in info.value.to_message()
+    assert len(fake.calls) == 1
+
+
+def test_write_that_never_connected_is_retried():
+    fake = raising(httpx.ConnectError("refused"), then=ok_response())
+    assert asyncio.run(session_with(fake).request("PATCH", "https://graph.test/x", json_body={})).status == 200
+
+
+def test_unreachable_service():
+    fake = raising(*[httpx.ConnectError("[Errno 111] Connection refused")] * 10)
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users", operation="List users"))
+    message = info.value.to_message()
+    assert "could not reach Microsoft Graph at https://graph.test" in message
+    assert "Connection refused" in message
+
+
+def test_untrusted_certificate_names_ca_path():
+    error = httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(raising(error)).request("GET", "https://graph.test/v1.0/users"))
+    assert "ca_path" in info.value.to_message()
+
+
+def test_answer_that_is_not_json():
+    fake = raising(then=ok_response(b"<html>proxy login</html>", "text/html"))
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert "not JSON" in info.value.to_message() and "proxy login" in info.value.to_message()
+
+
+def test_error_answer_keeps_its_text():
+    fake = raising(then=httpx.Response(502, content=b"Bad gateway", headers={"content-type": "text/plain"}))
+    response = asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert response.status == 502 and response.body is None and response.text == "Bad gateway"
+
+
+def test_json_body_is_sent_with_content_type():
+    fake = raising(then=httpx.Response(204))
+    asyncio.run(session_with(fake).request("PATCH", "https://graph.test/x", json_body={"a": 1}))
+    assert fake.calls[0][2]["Content-Type"] == "application/json"
