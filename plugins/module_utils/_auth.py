@@ -25,11 +25,12 @@ import traceback
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
+    TransportError,
 )
 
 AZURE_IDENTITY_IMPORT_ERROR = None
 try:
-    from azure.core.exceptions import ClientAuthenticationError
+    from azure.core.exceptions import AzureError, ClientAuthenticationError
     from azure.identity import (
         AzureCliCredential,
         CertificateCredential,
@@ -73,6 +74,14 @@ _AADSTS_HINTS = {
 
 def describe_auth_error(text):
     """Pick the AADSTS line out of an azure-identity error, with a hint when we know one."""
+    if "Unable to get authority configuration" in (text or ""):
+        # MSAL reads {authority}/{tenant}/v2.0/.well-known/openid-configuration before asking
+        # for a token; for an unknown tenant that read fails (AADSTS90002) and MSAL says this.
+        return ("the identity platform does not know this tenant (no OpenID configuration for it)",
+                _AADSTS_HINTS["AADSTS90002"])
+    if "CERTIFICATE_VERIFY_FAILED" in (text or "") or "certificate verify failed" in (text or ""):
+        return (text.replace("Authentication failed: ", "").strip().splitlines()[0],
+                "The sign-in host's TLS certificate is not trusted; if a private CA issued it, add that CA with ca_path")
     match = _AADSTS_RE.search(text or "")
     line = match.group(1).strip() if match else (text or "").strip().splitlines()[0] if text else ""
     # The identity platform appends trace and correlation ids after the sentence; keep them,
@@ -244,6 +253,14 @@ class TokenProvider(object):
             raise AuthenticationError(
                 str(exc).splitlines()[0] if str(exc) else "credential unavailable",
                 operation="Sign-in with auth_method=%s" % settings.auth_method)
+        except AzureError as exc:
+            # ServiceRequestError and friends: the identity platform was not reached at all.
+            text = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
+            hint = None
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate verify failed" in str(exc):
+                hint = "If the sign-in host uses a certificate from a private CA, add that CA with ca_path"
+            raise TransportError("could not reach the identity platform at %s: %s" % (settings.authority_url, text),
+                                 operation="Sign-in to tenant %s" % settings.tenant_id, hint=hint)
         except ValueError as exc:
             raise ConfigurationError("sign-in with auth_method=%s cannot start: %s" % (settings.auth_method, exc),
                                      option="auth_method")

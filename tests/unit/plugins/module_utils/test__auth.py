@@ -182,7 +182,7 @@ def test_concurrent_callers_share_one_token_request():
     provider = _auth.TokenProvider(credential, settings())
 
     async def scenario():
-        return await asyncio.gather(*(provider.get("https://g/.default") for _ in range(10)))
+        return await asyncio.gather(*(provider.get("https://g/.default") for _attempt in range(10)))
     assert len(set(asyncio.run(scenario()))) == 1
     assert len(credential.calls) == 1
 
@@ -219,3 +219,39 @@ def test_sign_in_failure_becomes_authentication_error_without_secret():
     assert "AADSTS7000215" in message and "client_secret" in message
     assert "s3cret" not in message
     assert TENANT in message
+
+
+def test_identity_platform_unreachable_is_a_transport_error():
+    from azure.core.exceptions import ServiceRequestError
+    error = ServiceRequestError("<urllib3.connection.HTTPSConnection>: Failed to establish a new connection: "
+                                "[Errno 111] Connection refused")
+    provider = _auth.TokenProvider(FakeCredential(error=error), settings())
+    with pytest.raises(_auth.TransportError) as info:
+        asyncio.run(provider.get("s"))
+    assert "could not reach the identity platform at https://localhost:1" in info.value.to_message()
+    assert "Connection refused" in info.value.to_message()
+
+
+def test_untrusted_identity_platform_points_at_ca_path():
+    from azure.core.exceptions import ServiceRequestError
+    error = ServiceRequestError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    provider = _auth.TokenProvider(FakeCredential(error=error), settings())
+    with pytest.raises(_auth.TransportError) as info:
+        asyncio.run(provider.get("s"))
+    assert "ca_path" in info.value.to_message()
+
+
+def test_unknown_tenant_seen_by_msal_discovery():
+    line, hint = _auth.describe_auth_error(
+        "Authentication failed: Unable to get authority configuration for https://login.test/nosuch.example.com. "
+        "Authority would typically be in a format of https://login.microsoftonline.com/your_tenant")
+    assert "does not know this tenant" in line
+    assert "tenant_id" in hint and "cloud" in hint
+
+
+def test_tls_failure_during_sign_in_points_at_ca_path():
+    line, hint = _auth.describe_auth_error(
+        "Authentication failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local "
+        "issuer certificate (_ssl.c:1006)")
+    assert line.startswith("[SSL: CERTIFICATE_VERIFY_FAILED]")
+    assert "ca_path" in hint

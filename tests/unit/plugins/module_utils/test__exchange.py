@@ -61,8 +61,8 @@ def test_paging_reposts_the_same_body_to_the_next_link():
         {"value": [{"n": 3}]},
     ]
     session = ScriptedSession(lambda m, u, b, h: (200, pages[len(session.calls) - 1]))
-    result = run(ExchangeClient(session, EXO, TENANT).invoke("Get-Mailbox", {"ResultSize": "Unlimited"},
-                                                              select=["RecipientTypeDetails"]))
+    client = ExchangeClient(session, EXO, TENANT)
+    result = run(client.invoke("Get-Mailbox", {"ResultSize": "Unlimited"}, select=["RecipientTypeDetails"]))
     assert [v["n"] for v in result.values] == [1, 2, 3]
     assert session.calls[0]["url"] == INVOKE + "?$select=RecipientTypeDetails"
     assert [c["url"] for c in session.calls[1:]] == [INVOKE + "?$skiptoken=a", INVOKE + "?$skiptoken=b"]
@@ -72,8 +72,8 @@ def test_paging_reposts_the_same_body_to_the_next_link():
 def test_no_op_warning_is_returned():
     warning = "The command completed successfully but no settings of 'Alice' have been modified."
     session = ScriptedSession(lambda m, u, b, h: (200, {"value": [], "@adminapi.warnings": [warning]}))
-    result = run(ExchangeClient(session, EXO, TENANT).invoke("Set-CASMailbox", {"Identity": "a@c.com",
-                                                                                 "ImapEnabled": False}))
+    client = ExchangeClient(session, EXO, TENANT)
+    result = run(client.invoke("Set-CASMailbox", {"Identity": "a@c.com", "ImapEnabled": False}))
     assert result.warnings == [warning]
     assert session.calls[0]["safe"] is False
 
@@ -102,8 +102,8 @@ def test_bad_parameter_is_a_service_error_with_the_binding_message():
                           "A parameter cannot be found that matches parameter name 'ImapEnabledd'.", code="BadRequest")
     session = ScriptedSession(lambda m, u, b, h: (400, body))
     with pytest.raises(ServiceError) as info:
-        run(ExchangeClient(session, EXO, TENANT).invoke("Set-CASMailbox", {"Identity": "a@c.com",
-                                                                            "ImapEnabledd": True}))
+        client = ExchangeClient(session, EXO, TENANT)
+        run(client.invoke("Set-CASMailbox", {"Identity": "a@c.com", "ImapEnabledd": True}))
     assert "matches parameter name 'ImapEnabledd'" in info.value.to_message()
 
 

@@ -1,0 +1,96 @@
+# Shared by scripts/test.sh and scripts/demo.sh: the virtual environment, the staged
+# collection, and the tenant simulator. Source it; do not run it.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${M365_VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+# ansible-test only runs inside .../ansible_collections/m365/admin and refuses a tree that an
+# enclosing git checkout ignores, so the collection is staged outside the checkout.
+STAGE_ROOT=${M365_STAGE:-${TMPDIR:-/tmp}/m365.admin-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)}
+COLLECTION=$STAGE_ROOT/ansible_collections/m365/admin
+
+log() { printf '\n==> %s\n' "$*"; }
+
+pick_python() {
+    if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
+    for candidate in python3.13 python3.12 python3.11 python3.10 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+            echo "$candidate"; return
+        fi
+    done
+    echo "No Python 3.10+ found; set PYTHON=/path/to/python3" >&2
+    exit 1
+}
+
+# Create the venv and install runtime and test requirements, again only when they changed.
+ensure_venv() {
+    if [ ! -x "$PY" ]; then
+        log "Creating the virtual environment $VENV"
+        "$(pick_python)" -m venv "$VENV"
+    fi
+    local stamp="$VENV/.m365-requirements"
+    local want
+    want=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | cksum)
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        log "Installing Python requirements into $VENV"
+        "$PY" -m pip install --quiet --upgrade pip
+        "$PY" -m pip install --quiet -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt"
+        printf '%s' "$want" > "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}
+
+# Copy the collection (tracked files plus new ones git does not ignore) to $COLLECTION.
+stage_collection() {
+    "$PY" "$ROOT/tests/utils/stage_collection.py" "$ROOT" "$STAGE_ROOT" >/dev/null
+    export ANSIBLE_COLLECTIONS_PATH="$STAGE_ROOT"
+}
+
+# ansible-test's sanity venvs bootstrap pip with a script it downloads from a host some
+# networks cannot reach; it uses a cached copy first. Place a stand-in only when none is there.
+ensure_pip_bootstrap() {
+    local version
+    version=$("$PY" - <<'PYEOF'
+import re, ansible_test, os
+path = os.path.join(os.path.dirname(ansible_test.__file__), "_internal", "python_requirements.py")
+print(re.search(r"pip='([0-9.]+)'", open(path).read()).group(1))
+PYEOF
+)
+    local cache="$HOME/.ansible/test/cache/get_pip_${version//./_}.py"
+    if [ ! -f "$cache" ]; then
+        mkdir -p "$(dirname "$cache")"
+        cp "$ROOT/tests/utils/get_pip_standin.py" "$cache"
+        echo "Placed a pip bootstrap stand-in at $cache"
+    fi
+}
+
+# start_simulator STATE_DIR [serve options...]: start it in the background, wait until it listens.
+start_simulator() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    rm -f "$dir/server.json"
+    PYTHONPATH="$ROOT/tests/simulator" "$PY" -m m365sim serve --state-dir "$dir" --port 0 "$@" \
+        > "$dir/simulator.log" 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 300); do
+        if [ -f "$dir/server.json" ]; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "The simulator did not start:" >&2; cat "$dir/simulator.log" >&2; return 1
+        fi
+        sleep 0.1
+    done
+    echo "The simulator did not start within 30 s:" >&2; cat "$dir/simulator.log" >&2
+    return 1
+}
+
+stop_simulator() {
+    local dir=$1
+    if [ -f "$dir/server.json" ]; then
+        PYTHONPATH="$ROOT/tests/simulator" "$PY" -m m365sim stop --state-dir "$dir" >/dev/null 2>&1 || true
+    fi
+}
+
+# simulator_vars STATE_DIR FILE: write the connection variables for playbooks (YAML).
+simulator_vars() {
+    "$PY" "$ROOT/tests/utils/simulator_vars.py" "$1" > "$2"
+}

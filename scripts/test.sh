@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every test of the collection on a fresh machine, against the bundled tenant simulator:
+#   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests,
+#   and ansible-test integration (one target per module).
+# Every suite runs even when one fails; the exit code is non-zero if any failed.
+# Options: a list of suites to run (sanity units simulator integration); all by default.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+
+SUITES=${*:-sanity units simulator integration}
+FAILED=()
+SIM_DIR=""
+
+cleanup() { [ -n "$SIM_DIR" ] && stop_simulator "$SIM_DIR"; }
+trap cleanup EXIT
+
+set -e
+ensure_venv
+ensure_pip_bootstrap
+stage_collection
+set +e
+PYVER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+JUNIT=$COLLECTION/tests/output/junit
+rm -rf "$COLLECTION/tests/output/junit" "$COLLECTION/tests/output/results"
+mkdir -p "$JUNIT"
+
+run_suite() {
+    local name=$1; shift
+    log "$name"
+    if ! (cd "$COLLECTION" && "$@"); then FAILED+=("$name"); fi
+}
+
+for suite in $SUITES; do
+    case $suite in
+    sanity)
+        run_suite "sanity" ansible-test sanity --venv --python "$PYVER" --junit ;;
+    units)
+        run_suite "units" ansible-test units --python "$PYVER" ;;
+    simulator)
+        run_suite "simulator" env PYTHONPATH="$COLLECTION/tests/simulator" "$PY" -m pytest -q -p no:cacheprovider \
+            -n 2 --junitxml "$JUNIT/simulator.xml" tests/simulator/tests ;;
+    integration)
+        SIM_DIR=$STAGE_ROOT/simulator
+        rm -rf "$SIM_DIR"
+        if start_simulator "$SIM_DIR" --users 200 --seed 1; then
+            simulator_vars "$SIM_DIR" "$COLLECTION/tests/integration/integration_config.yml"
+            run_suite "integration" ansible-test integration --python "$PYVER"
+        else
+            FAILED+=("integration (simulator did not start)")
+        fi
+        stop_simulator "$SIM_DIR"; SIM_DIR="" ;;
+    *)
+        echo "Unknown suite $suite (use: sanity units simulator integration)" >&2; exit 2 ;;
+    esac
+done
+
+log "Summary"
+"$PY" "$ROOT/tests/utils/summarize_junit.py" "$JUNIT"
+if [ ${#FAILED[@]} -gt 0 ]; then
+    echo "Failed suites: ${FAILED[*]}"
+    exit 1
+fi
