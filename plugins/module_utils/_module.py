@@ -112,6 +112,14 @@ class M365Module(object):
             if error:
                 self.ansible.fail_json(msg=missing_required_lib(library), exception=error)
 
+    def validate(self, *checks):
+        """Run input checks (functions of the params raising ConfigurationError) before any request."""
+        try:
+            for check in checks:
+                check(self.params)
+        except ConfigurationError as exc:
+            self.fail(exc, option=exc.option)
+
     def run(self, main, concurrency=4):
         """Validate the connection, run ``main(module, connection)`` and exit with its result dict."""
         try:

@@ -107,3 +107,88 @@ def exchange_error(exception, text, code="NotFound"):
     return {"error": {"code": code, "message": "Error executing cmdlet",
                       "details": [{"code": "Client", "target": "",
                                    "message": "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.%s|%s" % (exception, text)}]}}
+
+
+class FakeGraphTenant(object):
+    """A minimal Graph tenant for unit tests, answering the wire calls the modules make.
+
+    users: list of dicts (id, userPrincipalName, userType, accountEnabled, state).
+    groups: {display name: (id, [member user ids])}.
+    item_faults: {(method, user id): [status, ...]} consumed one per batch item call.
+    """
+
+    def __init__(self, users, groups=None, item_faults=None):
+        self.users = dict((u["id"], dict(u)) for u in users)
+        self.groups = groups or {}
+        self.item_faults = dict((k, list(v)) for k, v in (item_faults or {}).items())
+        self.patches = []
+
+    def _user(self, key):
+        key = key.replace("%23", "#").replace("%40", "@")
+        for user in self.users.values():
+            if key in (user["id"], user["userPrincipalName"]):
+                return user
+        return None
+
+    def _public(self, user):
+        return dict((k, v) for k, v in user.items() if k != "state")
+
+    def item(self, method, url, body):
+        path = url.split("?")[0]
+        parts = [p for p in path.split("/") if p]
+        if parts[0] == "users" and len(parts) == 2:
+            user = self._user(parts[1])
+            return (200, self._public(user)) if user else (404, graph_error("Request_ResourceNotFound", "no user"))
+        if parts[0] == "users" and parts[2:] == ["authentication", "requirements"]:
+            user = self._user(parts[1])
+            faults = self.item_faults.get((method, parts[1]))
+            if faults:
+                status = faults.pop(0)
+                headers = {"Retry-After": "1"} if status == 429 else {}
+                return status, graph_error("Fault", "scripted %d" % status), headers
+            if user is None:
+                return 404, graph_error("Request_ResourceNotFound", "no user")
+            if method == "GET":
+                return 200, {"perUserMfaState": user["state"]}
+            self.patches.append((user["userPrincipalName"], body["perUserMfaState"]))
+            user["state"] = body["perUserMfaState"]
+            return 204, None
+        if parts[0] == "groups" and len(parts) == 1:
+            name = url.split("displayName%20eq%20'", 1)[1].split("'", 1)[0].replace("%20", " ")
+            return 200, {"value": [{"id": gid, "displayName": name}
+                                   for n, (gid, _m) in self.groups.items() if n == name]}
+        if parts[0] == "groups" and len(parts) == 2:
+            for name, (gid, _members) in self.groups.items():
+                if gid == parts[1]:
+                    return 200, {"id": gid, "displayName": name}
+            return 404, graph_error("Request_ResourceNotFound", "no group")
+        raise AssertionError("unexpected batch item %s %s" % (method, url))
+
+    def __call__(self, method, url, body, headers):
+        if url.endswith("/$batch"):
+            responses = []
+            for item in body["requests"]:
+                answer = self.item(item["method"], item["url"], item.get("body"))
+                response = {"id": item["id"], "status": answer[0], "body": answer[1]}
+                if len(answer) > 2:
+                    response["headers"] = answer[2]
+                responses.append(response)
+            return 200, {"responses": responses}
+        if "/transitiveMembers/" in url:
+            gid = url.split("/groups/")[1].split("/")[0]
+            for _name, (group_id, members) in self.groups.items():
+                if group_id == gid:
+                    return 200, {"value": [self._public(self.users[m]) for m in members]}
+        if "/v1.0/users?" in url:
+            return 200, {"value": [self._public(u) for u in self.users.values()]}
+        raise AssertionError("unexpected call %s %s" % (method, url))
+
+
+def make_users(count, guests=(), states=None):
+    users = []
+    for index in range(count):
+        user_id = "00000000-0000-4000-8000-%012d" % index
+        users.append(dict(id=user_id, userPrincipalName="user%d@contoso.com" % index,
+                          userType="Guest" if index in guests else "Member", accountEnabled=True,
+                          state=(states or {}).get(index, "disabled")))
+    return users

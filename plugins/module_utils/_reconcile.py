@@ -1,0 +1,166 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, m365.admin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file is private to the m365.admin collection: its contents may change without notice.
+
+"""One reconcile engine for every bulk module: settings as a table, one flow.
+
+A module describes its settings as rows (``Setting``): the option name, how a current value
+is compared with a desired one, and nothing else. It hands the engine its targets with their
+current values (read in bulk), the desired values, and a coroutine that applies a list of
+changes in bulk. The engine computes the changes, enforces ``max_changes`` before anything
+is written, skips the writes in check mode, and builds the result every bulk module returns:
+``changed``, ``summary``, ``changes``, ``failures`` and ``diff``.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error
+
+
+class Setting(object):
+    """One row of a settings table."""
+
+    def __init__(self, name, satisfied=None, description=None):
+        self.name = name
+        self._satisfied = satisfied
+        self.description = description or name
+
+    def satisfied(self, current, desired):
+        """Whether the current value meets the desired one (by default: equal)."""
+        if self._satisfied is not None:
+            return self._satisfied(current, desired)
+        return current == desired
+
+
+class Target(object):
+    """Something to reconcile: its key, how to show it, and its current setting values."""
+
+    __slots__ = ("key", "label", "current", "identity")
+
+    def __init__(self, key, label, current, identity=None):
+        self.key = key
+        self.label = label
+        self.current = current
+        # Extra identifying fields returned with each change or failure (id, UPN, ...).
+        self.identity = identity or {}
+
+
+class Change(object):
+    """The settings of one target that differ: before and after, nothing else."""
+
+    __slots__ = ("target", "before", "after")
+
+    def __init__(self, target, before, after):
+        self.target = target
+        self.before = before
+        self.after = after
+
+    def as_dict(self, flat=None):
+        """``flat``: the name of a table's only setting, reported as bare before/after values."""
+        entry = dict(self.target.identity)
+        if flat:
+            entry.update(before=self.before[flat], after=self.after[flat])
+        else:
+            entry.update(before=self.before, after=self.after)
+        return entry
+
+
+class Failure(object):
+    """A target whose change could not be applied."""
+
+    __slots__ = ("target", "status", "error")
+
+    def __init__(self, target, status, error):
+        self.target = target
+        self.status = status
+        self.error = error
+
+    def as_dict(self):
+        entry = dict(self.target.identity)
+        entry.update(status=self.status, error=self.error)
+        return entry
+
+
+class MaxChangesExceeded(M365Error):
+    """More targets would change than the task allows; nothing was written."""
+
+
+class ApplyFailed(M365Error):
+    """Some changes could not be applied; the others were. ``result`` holds everything."""
+
+
+def check_max_changes(params):
+    """Argument check shared by the bulk modules."""
+    if params.get("max_changes") is not None and params["max_changes"] < 0:
+        raise ConfigurationError("max_changes must be 0 or more, got %d" % params["max_changes"],
+                                 option="max_changes")
+
+
+def plan(targets, desired, table):
+    """The changes that make targets match desired, and the targets already compliant.
+
+    ``desired`` maps setting names to values; a value of None means "leave alone".
+    """
+    rows = dict((setting.name, setting) for setting in table)
+    wanted = dict((name, value) for name, value in desired.items() if value is not None)
+    unknown = [name for name in wanted if name not in rows]
+    if unknown:
+        raise ValueError("settings not in the table: %s" % ", ".join(sorted(unknown)))
+    changes, compliant = [], []
+    for target in targets:
+        before, after = {}, {}
+        for name, value in wanted.items():
+            current = target.current.get(name)
+            if not rows[name].satisfied(current, value):
+                before[name] = current
+                after[name] = value
+        if after:
+            changes.append(Change(target, before, after))
+        else:
+            compliant.append(target)
+    return changes, compliant
+
+
+async def reconcile(targets, desired, table, apply, check_mode, max_changes=None, noun="targets",
+                    read_failures=None, extra=None):
+    """Plan, guard, apply (unless check mode) and report.
+
+    ``apply(changes)`` is a coroutine that writes the changes in bulk and returns a list of
+    Failure (empty when every change was applied). ``read_failures`` are targets whose current
+    state could not be read (they are reported, not planned); ``extra`` is merged into the
+    result. Raises MaxChangesExceeded before
+    writing, and ApplyFailed (carrying the full result) when any target failed.
+    """
+    changes, compliant = plan(targets, desired, table)
+    if max_changes is not None and len(changes) > max_changes:
+        raise MaxChangesExceeded(
+            "%d %s would change, more than max_changes=%d; nothing was changed. Check the selection, or raise "
+            "max_changes if this many changes are intended" % (len(changes), noun, max_changes))
+    write_failures = []
+    if changes and not check_mode:
+        write_failures = await apply(changes)
+    failed_keys = set(failure.target.key for failure in write_failures)
+    applied = [change for change in changes if change.target.key not in failed_keys]
+    failures = list(read_failures or []) + list(write_failures)
+    flat = table[0].name if len(table) == 1 else None
+    result = dict(
+        changed=bool(applied),
+        summary=dict(targets=len(targets) + len(read_failures or []), compliant=len(compliant),
+                     changed=len(applied), failed=len(failures)),
+        changes=[change.as_dict(flat) for change in applied],
+        failures=[failure.as_dict() for failure in failures],
+        diff=dict(before=dict((c.target.label, c.before[flat] if flat else c.before) for c in applied),
+                  after=dict((c.target.label, c.after[flat] if flat else c.after) for c in applied)),
+    )
+    result.update(extra or {})
+    if failures:
+        error = ApplyFailed(
+            "%d %s failed (%d changes were applied): %s"
+            % (len(failures), noun, len(applied),
+               "; ".join("%s: %s" % (f.target.label, f.error) for f in failures[:5])
+               + ("; ..." if len(failures) > 5 else "")))
+        error.result = result
+        raise error
+    return result

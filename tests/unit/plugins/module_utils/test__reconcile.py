@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
+    ApplyFailed,
+    Failure,
+    MaxChangesExceeded,
+    Setting,
+    Target,
+    check_max_changes,
+    plan,
+    reconcile,
+)
+
+TABLE = [Setting("imap"), Setting("pop"), Setting("smtp", satisfied=lambda cur, want: cur == want)]
+
+
+def target(key, **current):
+    return Target(key, "%s@c.com" % key, current, identity=dict(mailbox="%s@c.com" % key))
+
+
+def test_plan_reports_only_differing_settings():
+    targets = [target("a", imap=True, pop=True), target("b", imap=False, pop=True), target("c", imap=False, pop=False)]
+    changes, compliant = plan(targets, {"imap": False, "pop": None}, TABLE)
+    assert [c.target.key for c in changes] == ["a"]
+    assert changes[0].before == {"imap": True} and changes[0].after == {"imap": False}
+    assert [t.key for t in compliant] == ["b", "c"]
+
+
+def test_plan_uses_the_rows_comparison():
+    table = [Setting("state", satisfied=lambda cur, want: cur == want or (want == "enabled" and cur == "enforced"))]
+    changes, compliant = plan([target("a", state="enforced"), target("b", state="disabled")], {"state": "enabled"},
+                              table)
+    assert [c.target.key for c in changes] == ["b"] and [t.key for t in compliant] == ["a"]
+
+
+def test_plan_keeps_none_distinct_from_false():
+    changes, _compliant = plan([target("a", smtp=None)], {"smtp": False}, TABLE)
+    assert changes[0].before == {"smtp": None}
+
+
+def test_plan_rejects_settings_outside_the_table():
+    with pytest.raises(ValueError):
+        plan([target("a")], {"owa": True}, TABLE)
+
+
+class Recorder(object):
+    def __init__(self, fail=()):
+        self.calls = []
+        self.fail = fail
+
+    async def __call__(self, changes):
+        self.calls.append(changes)
+        return [Failure(c.target, 403, "denied") for c in changes if c.target.key in self.fail]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_check_mode_plans_without_applying():
+    apply = Recorder()
+    result = run(reconcile([target("a", imap=True), target("b", imap=False)], {"imap": False}, TABLE, apply,
+                           check_mode=True))
+    assert apply.calls == []
+    assert result["changed"] is True
+    assert result["summary"] == dict(targets=2, compliant=1, changed=1, failed=0)
+    assert result["changes"] == [dict(mailbox="a@c.com", before={"imap": True}, after={"imap": False})]
+    assert result["diff"] == dict(before={"a@c.com": {"imap": True}}, after={"a@c.com": {"imap": False}})
+
+
+def test_apply_gets_only_the_changes_and_result_matches_check_mode():
+    targets = [target("a", imap=True), target("b", imap=False), target("c", imap=True)]
+    predicted = run(reconcile(targets, {"imap": False}, TABLE, Recorder(), check_mode=True))
+    apply = Recorder()
+    applied = run(reconcile(targets, {"imap": False}, TABLE, apply, check_mode=False))
+    assert [c.target.key for c in apply.calls[0]] == ["a", "c"]
+    assert applied == predicted
+
+
+def test_nothing_to_do_is_not_changed_and_applies_nothing():
+    apply = Recorder()
+    result = run(reconcile([target("a", imap=False)], {"imap": False}, TABLE, apply, check_mode=False))
+    assert result["changed"] is False and apply.calls == []
+    assert result["changes"] == [] and result["diff"] == dict(before={}, after={})
+
+
+def test_max_changes_refuses_before_applying():
+    apply = Recorder()
+    with pytest.raises(MaxChangesExceeded) as info:
+        run(reconcile([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False,
+                      max_changes=2, noun="mailboxes"))
+    assert apply.calls == []
+    assert "3 mailboxes would change, more than max_changes=2" in info.value.message
+
+
+def test_max_changes_equal_to_the_count_is_allowed():
+    result = run(reconcile([target(k, imap=True) for k in "ab"], {"imap": False}, TABLE, Recorder(),
+                           check_mode=False, max_changes=2))
+    assert result["summary"]["changed"] == 2
+
+
+def test_failed_writes_do_not_stop_the_others_and_fail_at_the_end():
+    apply = Recorder(fail=("b",))
+    with pytest.raises(ApplyFailed) as info:
+        run(reconcile([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False))
+    result = info.value.result
+    assert result["changed"] is True
+    assert result["summary"] == dict(targets=3, compliant=0, changed=2, failed=1)
+    assert [c["mailbox"] for c in result["changes"]] == ["a@c.com", "c@c.com"]
+    assert result["failures"] == [dict(mailbox="b@c.com", status=403, error="denied")]
+    assert "b@c.com: denied" in info.value.message
+
+
+def test_read_failures_are_reported_and_fail_the_task():
+    read_failure = Failure(target("z"), 404, "gone")
+    with pytest.raises(ApplyFailed) as info:
+        run(reconcile([target("a", imap=False)], {"imap": False}, TABLE, Recorder(), check_mode=True,
+                      read_failures=[read_failure]))
+    assert info.value.result["summary"] == dict(targets=2, compliant=1, changed=0, failed=1)
+
+
+def test_single_setting_tables_report_bare_values_and_extra_is_merged():
+    table = [Setting("state")]
+    result = run(reconcile([Target("u", "u@c.com", {"state": "disabled"}, identity=dict(id="u"))],
+                           {"state": "enforced"}, table, Recorder(), check_mode=True, extra=dict(missing={})))
+    assert result["changes"] == [dict(id="u", before="disabled", after="enforced")]
+    assert result["diff"]["after"] == {"u@c.com": "enforced"}
+    assert result["missing"] == {}
+
+
+def test_check_max_changes():
+    check_max_changes({"max_changes": 0})
+    check_max_changes({"max_changes": None})
+    with pytest.raises(ConfigurationError) as info:
+        check_max_changes({"max_changes": -1})
+    assert info.value.option == "max_changes"

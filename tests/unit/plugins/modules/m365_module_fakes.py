@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a module's main() with the connection replaced by scripted sessions."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+from ansible_collections.m365.admin.plugins.module_utils import _graph, _module
+from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
+from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, run_module
+
+CONNECTION = dict(tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", client_id="8e1b9b4c-9f37-4a5e-a7f2-0b7d1c2e3f40",
+                  client_secret="TopSecret-123", cloud="custom", graph_url="https://graph.test",
+                  exchange_url="https://exo.test", authority_url="https://login.test")
+
+
+class FakeConnection(object):
+    def __init__(self, settings, graph_handler):
+        self.settings = settings
+        self.graph_session = ScriptedSession(graph_handler)
+
+    def graph(self):
+        return GraphClient(self.graph_session, self.settings.graph_url)
+
+    async def close(self):
+        return None
+
+
+def run_with_graph(main, args, graph_handler):
+    """(result, failed, connections made)."""
+    made = []
+
+    def factory(settings, concurrency=4):
+        made.append(FakeConnection(settings, graph_handler))
+        return made[-1]
+
+    async def instant(_seconds):
+        return None
+    with mock.patch.object(_module, "M365Connection", factory), mock.patch.object(_graph.asyncio, "sleep", instant):
+        result, failed = run_module(main, dict(CONNECTION, **args))
+    return result, failed, made
