@@ -98,6 +98,9 @@ class CmdletError(object):
         raise ServiceError(self.describe(), **common)
 
 
+NO_OP_WARNING = "completed successfully but no settings of"
+
+
 class CmdletResult(object):
     """Output of one cmdlet run: its objects and warnings, or its error."""
 
@@ -111,6 +114,11 @@ class CmdletResult(object):
     @property
     def ok(self):
         return self.error is None
+
+    @property
+    def no_op(self):
+        """A Set- cmdlet's warning that every value already matched (nothing was modified)."""
+        return any(NO_OP_WARNING in (warning or "") for warning in self.warnings)
 
 
 class ExchangeClient(object):
@@ -174,8 +182,11 @@ class ExchangeClient(object):
             attempt = 0
         return CmdletResult(values, warnings)
 
-    async def invoke_many(self, commands, operation="Exchange batch"):
+    async def invoke_many(self, commands, operation="Exchange batch", idempotent=False):
         """Run (cmdlet, parameters) pairs through $batch, 10 per envelope, several in flight.
+
+        ``idempotent``: the commands set absolute values, so an envelope whose answer was lost
+        may be sent again (Get- cmdlets always may).
 
         Returns one CmdletResult per command, in order; failures are returned, not raised,
         except when the whole envelope is refused. Items answered with a transient error are
@@ -196,7 +207,7 @@ class ExchangeClient(object):
                 headers["Content-Type"] = "application/json"
                 envelope["requests"].append({"id": str(position + 1), "method": "POST", "url": self.invoke_url,
                                              "headers": headers, "body": self.body(cmdlet, parameters)})
-            safe = all(commands[i][0].startswith("Get-") for i in indices)
+            safe = idempotent or all(commands[i][0].startswith("Get-") for i in indices)
             async with semaphore:
                 self.batch_requests_sent += 1
                 response = await self.session.request("POST", self.batch_url, json_body=envelope,
@@ -213,7 +224,8 @@ class ExchangeClient(object):
                 if status >= 400 or item is None:
                     error = CmdletError.from_body(status, body)
                     results[index] = CmdletResult(error=error)
-                    if (error.transient or item is None) and attempts[index] < MAX_ATTEMPTS:
+                    retryable = error.transient and (safe or error.status in RETRYABLE_STATUS)
+                    if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
                         retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index])))
                     continue
                 results[index] = CmdletResult(body.get("value"), body.get("@adminapi.warnings"))

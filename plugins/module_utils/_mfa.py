@@ -25,7 +25,7 @@ def state_satisfied(current, desired):
     return current == desired or (desired == "enabled" and current == "enforced")
 
 
-TABLE = [Setting("state", satisfied=state_satisfied, description="perUserMfaState")]
+TABLE = (Setting("state", satisfied=state_satisfied, description="perUserMfaState"),)
 
 
 def requirements_path(user_id):

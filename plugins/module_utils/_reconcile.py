@@ -83,6 +83,15 @@ class Failure(object):
         return entry
 
 
+class NoOp(object):
+    """A change the service reports it did not need to make (the target already matched)."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target):
+        self.target = target
+
+
 class MaxChangesExceeded(M365Error):
     """More targets would change than the task allows; nothing was written."""
 
@@ -128,7 +137,8 @@ async def reconcile(targets, desired, table, apply, check_mode, max_changes=None
     """Plan, guard, apply (unless check mode) and report.
 
     ``apply(changes)`` is a coroutine that writes the changes in bulk and returns a list of
-    Failure (empty when every change was applied). ``read_failures`` are targets whose current
+    Failure, and NoOp for changes the service found already made (empty when every change
+    was applied). ``read_failures`` are targets whose current
     state could not be read (they are reported, not planned); ``extra`` is merged into the
     result. Raises MaxChangesExceeded before
     writing, and ApplyFailed (carrying the full result) when any target failed.
@@ -138,16 +148,18 @@ async def reconcile(targets, desired, table, apply, check_mode, max_changes=None
         raise MaxChangesExceeded(
             "%d %s would change, more than max_changes=%d; nothing was changed. Check the selection, or raise "
             "max_changes if this many changes are intended" % (len(changes), noun, max_changes))
-    write_failures = []
+    outcomes = []
     if changes and not check_mode:
-        write_failures = await apply(changes)
+        outcomes = await apply(changes)
+    write_failures = [outcome for outcome in outcomes if isinstance(outcome, Failure)]
     failed_keys = set(failure.target.key for failure in write_failures)
-    applied = [change for change in changes if change.target.key not in failed_keys]
-    failures = list(read_failures or []) + list(write_failures)
+    no_op_keys = set(outcome.target.key for outcome in outcomes if isinstance(outcome, NoOp))
+    applied = [change for change in changes if change.target.key not in failed_keys | no_op_keys]
+    failures = list(read_failures or []) + write_failures
     flat = table[0].name if len(table) == 1 else None
     result = dict(
         changed=bool(applied),
-        summary=dict(targets=len(targets) + len(read_failures or []), compliant=len(compliant),
+        summary=dict(targets=len(targets) + len(read_failures or []), compliant=len(compliant) + len(no_op_keys),
                      changed=len(applied), failed=len(failures)),
         changes=[change.as_dict(flat) for change in applied],
         failures=[failure.as_dict() for failure in failures],

@@ -192,3 +192,98 @@ def make_users(count, guests=(), states=None):
                           userType="Guest" if index in guests else "Member", accountEnabled=True,
                           state=(states or {}).get(index, "disabled")))
     return users
+
+
+class FakeExchangeTenant(object):
+    """A minimal Exchange admin API for unit tests: InvokeCommand and $batch for the CAS cmdlets.
+
+    mailboxes: list of CAS objects (Guid, PrimarySmtpAddress, ExternalDirectoryObjectId,
+    RecipientTypeDetails and settings). item_faults: {(cmdlet, identity): [status, ...]}.
+    """
+
+    NO_OP = "The command completed successfully but no settings of '%s' have been modified."
+
+    def __init__(self, mailboxes, plans=None, org_smtp_disabled=True, item_faults=None):
+        self.mailboxes = [dict(m) for m in mailboxes]
+        self.plans = [dict(p) for p in plans or []]
+        self.org = {"SmtpClientAuthenticationDisabled": org_smtp_disabled, "Identity": "Transport Settings"}
+        self.item_faults = dict((k, list(v)) for k, v in (item_faults or {}).items())
+        self.sets = []
+        self.listings = []
+
+    def _find(self, identity):
+        identity = str(identity).lower()
+        return [m for m in self.mailboxes
+                if identity in (m["Guid"].lower(), m["PrimarySmtpAddress"].lower(),
+                                m.get("ExternalDirectoryObjectId", "").lower(), m.get("Name", "").lower())]
+
+    def cmdlet(self, name, parameters):
+        identity = parameters.get("Identity")
+        faults = self.item_faults.get((name, identity))
+        if faults:
+            status = faults.pop(0)
+            exception = "ADTransientException" if status >= 500 else "ManagementObjectNotFoundException"
+            return status, exchange_error(exception, "scripted %d for %s" % (status, identity))
+        if name == "Get-CASMailbox":
+            if identity is None:
+                types = parameters.get("RecipientTypeDetails")
+                self.listings.append(types)
+                return 200, {"value": [dict(m) for m in self.mailboxes
+                                       if not types or m["RecipientTypeDetails"] in types]}
+            found = self._find(identity)
+            if not found:
+                return 404, exchange_error("ManagementObjectNotFoundException",
+                                           "The operation couldn't be performed because object '%s' couldn't be found."
+                                           % identity)
+            return 200, {"value": [dict(m) for m in found]}
+        if name == "Set-CASMailbox":
+            target = self._find(identity)[0]
+            changes = dict((k, v) for k, v in parameters.items() if k != "Identity" and target.get(k) != v)
+            self.sets.append((target["PrimarySmtpAddress"], dict(parameters)))
+            target.update(changes)
+            if not changes:
+                return 200, {"value": [], "@adminapi.warnings": [self.NO_OP % target["PrimarySmtpAddress"]]}
+            return 200, {"value": []}
+        if name == "Get-CASMailboxPlan":
+            return 200, {"value": [dict(p) for p in self.plans]}
+        if name == "Set-CASMailboxPlan":
+            plan = [p for p in self.plans if p["Name"] == identity][0]
+            self.sets.append((plan["Name"], dict(parameters)))
+            plan.update(dict((k, v) for k, v in parameters.items() if k != "Identity"))
+            return 200, {"value": []}
+        if name == "Get-TransportConfig":
+            return 200, {"value": [dict(self.org)]}
+        if name == "Set-TransportConfig":
+            self.sets.append(("organization", dict(parameters)))
+            self.org.update(parameters)
+            return 200, {"value": []}
+        raise AssertionError("unexpected cmdlet %s" % name)
+
+    def __call__(self, method, url, body, headers):
+        if url.endswith("/$batch"):
+            responses = []
+            for item in body["requests"]:
+                cmdlet = item["body"]["CmdletInput"]
+                status, answer = self.cmdlet(cmdlet["CmdletName"], cmdlet.get("Parameters") or {})
+                responses.append({"id": item["id"], "status": status, "body": answer})
+            return 200, {"responses": responses}
+        cmdlet = body["CmdletInput"]
+        return self.cmdlet(cmdlet["CmdletName"], cmdlet.get("Parameters") or {})
+
+
+def make_mailboxes(count, kinds=None, **settings):
+    mailboxes = []
+    for index in range(count):
+        mailbox = dict(Guid="aaaaaaaa-0000-4000-8000-%012d" % index, Name="user%d" % index,
+                       PrimarySmtpAddress="user%d@contoso.com" % index, DisplayName="User %d" % index,
+                       ExternalDirectoryObjectId="00000000-0000-4000-8000-%012d" % index,
+                       RecipientTypeDetails=(kinds or {}).get(index, "UserMailbox"),
+                       ImapEnabled=True, PopEnabled=True, ActiveSyncEnabled=True, MAPIEnabled=True, OWAEnabled=True,
+                       EwsEnabled=True, OutlookMobileEnabled=True, MacOutlookEnabled=True,
+                       UniversalOutlookEnabled=True, OneWinNativeOutlookEnabled=True,
+                       SmtpClientAuthenticationDisabled=None)
+        for key, values in settings.items():
+            if index in values:
+                mailbox[key] = values[index]
+        mailboxes.append(mailbox)
+    return mailboxes

@@ -174,7 +174,8 @@ def test_invoke_many_retries_throttled_and_transient_items_and_reports_permanent
     handler = batch_handler(answer)
     client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
     names = ["ok@c.com", "throttled@c.com", "transient@c.com", "gone@c.com"]
-    results = run(client.invoke_many([("Set-CASMailbox", {"Identity": n, "PopEnabled": False}) for n in names]))
+    results = run(client.invoke_many([("Set-CASMailbox", {"Identity": n, "PopEnabled": False}) for n in names],
+                                     idempotent=True))
     assert [r.ok for r in results] == [True, True, True, False]
     assert results[3].error.exception == "ManagementObjectNotFoundException"
     assert handler.seen == {"ok@c.com": 1, "throttled@c.com": 2, "transient@c.com": 2, "gone@c.com": 1}
@@ -191,3 +192,21 @@ def test_invoke_many_follows_item_next_links():
     client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
     results = run(client.invoke_many([("Get-CASMailbox", {"Identity": "a@c.com"})]))
     assert [v["n"] for v in results[0].values] == [1, 2]
+
+
+def test_non_idempotent_write_is_not_repeated_after_a_transient_error_but_throttling_is():
+    def answer(item, attempt):
+        identity = item["body"]["CmdletInput"]["Parameters"]["Identity"]
+        if attempt == 1 and identity == "transient@c.com":
+            return 500, exchange_error("ADTransientException", "try again", code="InternalServerError")
+        if attempt == 1 and identity == "throttled@c.com":
+            return 429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, {"Retry-After": "1"}
+        return 200, {"value": []}
+
+    handler = batch_handler(answer)
+    client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
+    results = run(client.invoke_many([("New-Thing", {"Identity": "transient@c.com"}),
+                                      ("New-Thing", {"Identity": "throttled@c.com"})]))
+    assert [r.ok for r in results] == [False, True]
+    assert results[0].error.exception == "ADTransientException"
+    assert handler.seen == {"transient@c.com": 1, "throttled@c.com": 2}

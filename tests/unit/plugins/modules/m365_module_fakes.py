@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from unittest import mock
 
-from ansible_collections.m365.admin.plugins.module_utils import _graph, _module
+from ansible_collections.m365.admin.plugins.module_utils import _exchange, _graph, _module
+from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
 from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, run_module
 
@@ -16,27 +17,39 @@ CONNECTION = dict(tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", client_id="8
 
 
 class FakeConnection(object):
-    def __init__(self, settings, graph_handler):
+    def __init__(self, settings, graph_handler, exchange_handler=None):
         self.settings = settings
         self.graph_session = ScriptedSession(graph_handler)
+        self.exchange_session = ScriptedSession(exchange_handler or graph_handler)
 
     def graph(self):
         return GraphClient(self.graph_session, self.settings.graph_url)
+
+    async def exchange(self):
+        return ExchangeClient(self.exchange_session, self.settings.exchange_url, self.settings.tenant_id)
 
     async def close(self):
         return None
 
 
-def run_with_graph(main, args, graph_handler):
+def run_with_graph(main, args, graph_handler, exchange_handler=None):
     """(result, failed, connections made)."""
     made = []
 
     def factory(settings, concurrency=4):
-        made.append(FakeConnection(settings, graph_handler))
+        made.append(FakeConnection(settings, graph_handler, exchange_handler))
         return made[-1]
 
     async def instant(_seconds):
         return None
-    with mock.patch.object(_module, "M365Connection", factory), mock.patch.object(_graph.asyncio, "sleep", instant):
+    with mock.patch.object(_module, "M365Connection", factory), mock.patch.object(_graph.asyncio, "sleep", instant), \
+            mock.patch.object(_exchange.asyncio, "sleep", instant):
         result, failed = run_module(main, dict(CONNECTION, **args))
     return result, failed, made
+
+
+def run_with_exchange(main, args, exchange_handler, graph_handler=None):
+    """Like run_with_graph, for modules that talk to Exchange (and Graph for groups)."""
+    def no_graph(method, url, body, headers):
+        raise AssertionError("unexpected Graph call %s" % url)
+    return run_with_graph(main, args, graph_handler or no_graph, exchange_handler)

@@ -1,0 +1,202 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import asyncio
+from unittest import mock
+
+import pytest
+
+from ansible_collections.m365.admin.plugins.module_utils import _cas, _exchange
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
+from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import Change, Failure, NoOp
+from ansible_collections.m365.admin.tests.unit.m365_helpers import (
+    FakeExchangeTenant,
+    ScriptedSession,
+    make_mailboxes,
+)
+
+
+@pytest.fixture(autouse=True)
+def no_sleep():
+    async def instant(_seconds):
+        return None
+    with mock.patch.object(_exchange.asyncio, "sleep", instant):
+        yield
+
+
+def test_smtp_auth_is_three_valued_and_inverted():
+    smtp = _cas.BY_NAME["smtp_auth"]
+    assert smtp.parameter == "SmtpClientAuthenticationDisabled"
+    assert [smtp.to_wire(v) for v in ("enabled", "disabled", "inherit")] == [False, True, None]
+    assert [smtp.from_wire(v) for v in (False, True, None)] == ["enabled", "disabled", "inherit"]
+
+
+def test_option_names_map_to_documented_cmdlet_parameters():
+    assert dict((s.name, s.parameter) for s in _cas.SETTINGS) == {
+        "imap": "ImapEnabled", "pop": "PopEnabled", "activesync": "ActiveSyncEnabled", "mapi": "MAPIEnabled",
+        "owa": "OWAEnabled", "ews": "EwsEnabled", "outlook_mobile": "OutlookMobileEnabled",
+        "mac_outlook": "MacOutlookEnabled", "universal_outlook": "UniversalOutlookEnabled",
+        "new_outlook": "OneWinNativeOutlookEnabled", "smtp_auth": "SmtpClientAuthenticationDisabled"}
+    assert [s.name for s in _cas.PLAN_SETTINGS] == ["imap", "pop", "activesync", "mapi", "owa", "ews"]
+
+
+def test_current_settings_and_set_parameters_round_trip():
+    obj = make_mailboxes(1, ImapEnabled={0: False}, SmtpClientAuthenticationDisabled={0: True})[0]
+    current = _cas.current_settings(obj)
+    assert current["imap"] is False and current["pop"] is True and current["smtp_auth"] == "disabled"
+    target = _cas.mailbox_target(obj)
+    change = Change(target, {"imap": False, "smtp_auth": "disabled"}, {"imap": True, "smtp_auth": "inherit"})
+    assert _cas.set_parameters(change) == {"ImapEnabled": True, "SmtpClientAuthenticationDisabled": None}
+    assert target.key == obj["Guid"] and target.identity == {"mailbox": "user0@contoso.com", "guid": obj["Guid"]}
+
+
+def test_desired_settings_leave_unset_options_alone():
+    assert _cas.desired_settings({"imap": False, "pop": None, "smtp_auth": "inherit"}) == \
+        {"imap": False, "smtp_auth": "inherit"}
+    with pytest.raises(ConfigurationError):
+        _cas.validate_settings_given({"imap": None})
+
+
+class Connection(object):
+    def __init__(self, tenant):
+        self.session = ScriptedSession(tenant)
+
+    async def exchange(self):
+        return ExchangeClient(self.session, "https://exo.test", "tenant")
+
+    def graph(self):
+        raise AssertionError("no Graph call expected")
+
+
+def params(**overrides):
+    base = dict(mailboxes=[], groups=[], all_mailboxes=False, recipient_types=["UserMailbox"],
+                exclude_mailboxes=[], exclude_groups=[], missing="fail")
+    base.update(overrides)
+    return base
+
+
+def select(tenant, **overrides):
+    connection = Connection(tenant)
+    selection = asyncio.run(_cas.select_mailboxes(connection, params(**overrides), ["ImapEnabled"]))
+    return selection, connection.session
+
+
+def test_all_mailboxes_is_one_listing_of_the_asked_types_with_only_needed_properties():
+    tenant = FakeExchangeTenant(make_mailboxes(5, kinds={3: "SharedMailbox", 4: "RoomMailbox"}))
+    selection, session = select(tenant, all_mailboxes=True)
+    assert len(selection.mailboxes) == 3
+    assert len(session.calls) == 1
+    call = session.calls[0]
+    assert call["body"]["CmdletInput"] == {"CmdletName": "Get-CASMailbox",
+                                           "Parameters": {"ResultSize": "Unlimited",
+                                                          "RecipientTypeDetails": ["UserMailbox"]}}
+    assert call["url"].endswith("InvokeCommand?$select=Identity,Name,DisplayName,Guid,ExternalDirectoryObjectId,"
+                                "PrimarySmtpAddress,ImapEnabled")
+
+
+def test_shared_mailboxes_on_request():
+    tenant = FakeExchangeTenant(make_mailboxes(5, kinds={3: "SharedMailbox"}))
+    selection, _session = select(tenant, all_mailboxes=True, recipient_types=["UserMailbox", "SharedMailbox"])
+    assert len(selection.mailboxes) == 5
+
+
+def test_named_mailboxes_and_exclusions_resolve_through_one_batch():
+    mailboxes = make_mailboxes(4)
+    tenant = FakeExchangeTenant(mailboxes)
+    selection, session = select(tenant, mailboxes=["user0@contoso.com", mailboxes[1]["Guid"]], all_mailboxes=True,
+                                exclude_mailboxes=["user2@contoso.com"])
+    assert sorted(m["PrimarySmtpAddress"] for m in selection.mailboxes.values()) == [
+        "user0@contoso.com", "user1@contoso.com", "user3@contoso.com"]
+    batches = session.calls_to(r"\$batch$")
+    assert len(batches) == 1 and len(batches[0]["body"]["requests"]) == 3
+
+
+def test_every_missing_mailbox_is_listed():
+    tenant = FakeExchangeTenant(make_mailboxes(2))
+    with pytest.raises(NotFoundError) as info:
+        select(tenant, mailboxes=["ghost@contoso.com", "user0@contoso.com"], exclude_mailboxes=["typo@contoso.com"])
+    assert "ghost@contoso.com" in info.value.message and "typo@contoso.com" in info.value.message
+
+
+def test_missing_ignored():
+    selection, _session = select(FakeExchangeTenant(make_mailboxes(2)), mailboxes=["ghost@contoso.com", "user0"],
+                                 missing="ignore")
+    assert selection.missing == {"mailboxes": ["ghost@contoso.com"]}
+    assert len(selection.mailboxes) == 1
+
+
+def test_an_identity_answered_with_many_mailboxes_is_never_taken_for_one():
+    tenant = FakeExchangeTenant(make_mailboxes(3))
+    tenant._find = lambda identity: tenant.mailboxes  # an answer of "everything"
+    with pytest.raises(ConfigurationError) as info:
+        select(tenant, mailboxes=["user0@contoso.com"])
+    assert "more than one mailbox matches" in info.value.message
+
+
+class GraphGroups(object):
+    def __init__(self, members):
+        self.members = members
+
+    async def resolve_groups(self, names):
+        return dict((n, {"id": "g-" + n}) for n in names if n in self.members), [n for n in names
+                                                                                  if n not in self.members]
+
+    async def transitive_user_members(self, group_id, select):
+        return [{"id": member} for member in self.members[group_id[2:]]]
+
+
+class GroupConnection(Connection):
+    def __init__(self, tenant, members):
+        super().__init__(tenant)
+        self.groups = GraphGroups(members)
+
+    def graph(self):
+        return self.groups
+
+
+def test_group_members_by_object_id_and_members_without_mailbox():
+    mailboxes = make_mailboxes(4)
+    members = {"Sales": [mailboxes[0]["ExternalDirectoryObjectId"], mailboxes[1]["ExternalDirectoryObjectId"],
+                         "no-mailbox-user"],
+               "VIP": [mailboxes[1]["ExternalDirectoryObjectId"]]}
+    connection = GroupConnection(FakeExchangeTenant(mailboxes), members)
+    selection = asyncio.run(_cas.select_mailboxes(connection, params(groups=["Sales"], exclude_groups=["VIP"]),
+                                                  []))
+    assert [m["PrimarySmtpAddress"] for m in selection.mailboxes.values()] == ["user0@contoso.com"]
+    assert selection.without_mailbox == ["no-mailbox-user"]
+
+
+def test_large_groups_are_matched_against_one_listing():
+    mailboxes = make_mailboxes(_cas.LISTING_THRESHOLD + 5)
+    members = {"Everyone": [m["ExternalDirectoryObjectId"] for m in mailboxes] + ["no-mailbox-user"]}
+    connection = GroupConnection(FakeExchangeTenant(mailboxes), members)
+    selection = asyncio.run(_cas.select_mailboxes(connection, params(groups=["Everyone"]), []))
+    assert len(selection.mailboxes) == len(mailboxes)
+    assert selection.without_mailbox == ["no-mailbox-user"]
+    assert len(connection.session.calls) == 1
+
+
+def test_write_mailboxes_sends_only_differing_parameters_and_reports_outcomes():
+    mailboxes = make_mailboxes(3)
+    tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[2]["Guid"]): [404]})
+    client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
+    targets = [_cas.mailbox_target(m) for m in mailboxes]
+    changes = [Change(targets[0], {"imap": True}, {"imap": False}),
+               Change(targets[1], {"imap": False}, {"imap": True}),  # stale read: already True
+               Change(targets[2], {"pop": True}, {"pop": False})]
+    outcomes = asyncio.run(_cas.write_mailboxes(client, changes))
+    assert tenant.sets[0] == ("user0@contoso.com", {"ImapEnabled": False, "Identity": mailboxes[0]["Guid"]})
+    assert [type(o) for o in outcomes] == [NoOp, Failure]
+    assert outcomes[0].target.key == mailboxes[1]["Guid"]
+    assert outcomes[1].status == 404 and "ManagementObjectNotFoundException" in outcomes[1].error
+
+
+def test_transient_write_failure_is_retried():
+    mailboxes = make_mailboxes(1)
+    tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[0]["Guid"]): [500]})
+    client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
+    change = Change(_cas.mailbox_target(mailboxes[0]), {"pop": True}, {"pop": False})
+    assert asyncio.run(_cas.write_mailboxes(client, [change])) == []
+    assert tenant.mailboxes[0]["PopEnabled"] is False

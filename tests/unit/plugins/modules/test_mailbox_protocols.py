@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+from ansible_collections.m365.admin.plugins.modules import mailbox_protocols
+from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant, make_mailboxes
+from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_exchange
+
+
+def tenant(**kwargs):
+    mailboxes = make_mailboxes(5, kinds={4: "SharedMailbox"}, ImapEnabled={0: False},
+                               SmtpClientAuthenticationDisabled={1: False, 2: True})
+    return FakeExchangeTenant(mailboxes, **kwargs)
+
+
+BASELINE = dict(all_mailboxes=True, imap=False, smtp_auth="inherit")
+
+
+def test_check_mode_predicts_only_the_differences_and_writes_nothing():
+    fake = tenant()
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(BASELINE, _ansible_check_mode=True), fake)
+    assert not failed, result
+    assert fake.sets == []
+    # user0 already matches (IMAP off, SMTP AUTH unset); user4 is shared and not asked for.
+    assert result["summary"] == dict(targets=4, compliant=1, changed=3, failed=0)
+    by_mailbox = dict((c["mailbox"], c) for c in result["changes"])
+    assert sorted(by_mailbox) == ["user1@contoso.com", "user2@contoso.com", "user3@contoso.com"]
+    assert by_mailbox["user1@contoso.com"]["before"] == {"imap": True, "smtp_auth": "enabled"}
+    assert by_mailbox["user1@contoso.com"]["after"] == {"imap": False, "smtp_auth": "inherit"}
+    assert by_mailbox["user2@contoso.com"]["before"] == {"imap": True, "smtp_auth": "disabled"}
+    assert by_mailbox["user3@contoso.com"]["before"] == {"imap": True}
+    assert result["diff"]["after"]["user3@contoso.com"] == {"imap": False}
+
+
+def test_apply_sends_only_the_differing_parameters_then_is_idempotent():
+    fake = tenant()
+    predicted, _failed, _made = run_with_exchange(mailbox_protocols.main, dict(BASELINE, _ansible_check_mode=True),
+                                                  fake)
+    applied, failed, made = run_with_exchange(mailbox_protocols.main, BASELINE, fake)
+    assert not failed
+    assert applied["changes"] == predicted["changes"]
+    sent = dict(fake.sets)
+    assert "Identity" in sent["user1@contoso.com"]
+    assert {k: v for k, v in sent["user1@contoso.com"].items() if k != "Identity"} == \
+        {"ImapEnabled": False, "SmtpClientAuthenticationDisabled": None}
+    assert "user0@contoso.com" not in sent
+    assert {k: v for k, v in sent["user3@contoso.com"].items() if k != "Identity"} == {"ImapEnabled": False}
+    # One listing, one batch of writes.
+    assert len(made[0].exchange_session.calls) == 2
+    again, failed, made = run_with_exchange(mailbox_protocols.main, BASELINE, fake)
+    assert not failed and again["changed"] is False
+    assert len(made[0].exchange_session.calls) == 1
+
+
+def test_no_op_warning_counts_as_compliant():
+    fake = tenant()
+    stale = make_mailboxes(5, kinds={4: "SharedMailbox"}, ImapEnabled={0: False})
+    fake.mailboxes[1]["ImapEnabled"] = False  # changed between our read and write
+
+    def handler(method, url, body, headers):
+        if "$batch" not in url:
+            return 200, {"value": [m for m in stale if m["RecipientTypeDetails"] == "UserMailbox"]}
+        return fake(method, url, body, headers)
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(all_mailboxes=True, imap=False), handler)
+    assert not failed
+    # user1 was read as IMAP on, but Exchange found it already off: compliant, not changed.
+    assert result["summary"]["changed"] == 2 and result["summary"]["compliant"] == 2
+    assert sorted(c["mailbox"] for c in result["changes"]) == ["user2@contoso.com", "user3@contoso.com"]
+
+
+def test_a_failed_mailbox_does_not_stop_the_others():
+    mailboxes = make_mailboxes(3)
+    fake = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[1]["Guid"]): [404]})
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(all_mailboxes=True, pop=False), fake)
+    assert failed
+    assert result["summary"] == dict(targets=3, compliant=0, changed=2, failed=1)
+    assert result["failures"][0]["mailbox"] == "user1@contoso.com"
+    assert "user1@contoso.com" in result["msg"]
+
+
+def test_max_changes_and_bad_input():
+    fake = tenant()
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(BASELINE, max_changes=2), fake)
+    assert failed and "3 mailboxes would change, more than max_changes=2" in result["msg"] and fake.sets == []
+    for args, needle in ((dict(all_mailboxes=True), "no setting given"), (dict(imap=False), "no mailboxes selected"),
+                         (dict(all_mailboxes=True, smtp_auth="off"), "smtp_auth")):
+        result, failed, made = run_with_exchange(mailbox_protocols.main, args, fake)
+        assert failed and needle in result["msg"] and made == []
