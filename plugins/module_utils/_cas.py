@@ -84,6 +84,7 @@ MAILBOX_SELECTION_ARGUMENT_SPEC = dict(
     all_mailboxes=dict(type="bool", default=False),
     recipient_types=dict(type="list", elements="str", default=["UserMailbox"], choices=list(RECIPIENT_TYPES)),
     exclude_mailboxes=dict(type="list", elements="str", default=[]),
+    exclude_users=dict(type="list", elements="str", default=[]),
     exclude_groups=dict(type="list", elements="str", default=[]),
     missing=dict(type="str", default="fail", choices=["fail", "ignore"]),
 )
@@ -104,7 +105,7 @@ def validate_mailbox_selection(params):
     if not (params.get("mailboxes") or params.get("groups") or params.get("all_mailboxes")):
         raise ConfigurationError("no mailboxes selected: give mailboxes, groups, or all_mailboxes: true",
                                  option="mailboxes")
-    for option in ("mailboxes", "groups", "exclude_mailboxes", "exclude_groups"):
+    for option in ("mailboxes", "groups", "exclude_mailboxes", "exclude_users", "exclude_groups"):
         for value in params.get(option) or []:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError("%s contains an empty name" % option, option=option)
@@ -147,14 +148,17 @@ async def select_mailboxes(connection, params, properties):
     exchange = await connection.exchange()
     select = list(dict.fromkeys(list(IDENTITY_PROPERTIES) + list(properties)))
     names = dict((option, [v.strip() for v in params.get(option) or []])
-                 for option in ("mailboxes", "groups", "exclude_mailboxes", "exclude_groups"))
+                 for option in ("mailboxes", "groups", "exclude_mailboxes", "exclude_users", "exclude_groups"))
 
     group_members, missing = await _group_members(connection, names)
+    excluded_users, missing_users = await _excluded_users(connection, names["exclude_users"])
+    if missing_users:
+        missing["exclude_users"] = missing_users
     named = list(dict.fromkeys(names["mailboxes"] + names["exclude_mailboxes"]))
     include_ids = set()
     for name in names["groups"]:
         include_ids.update(group_members.get(name, ()))
-    exclude_ids = set()
+    exclude_ids = set(excluded_users)
     for name in names["exclude_groups"]:
         exclude_ids.update(group_members.get(name, ()))
 
@@ -235,6 +239,18 @@ async def select_mailboxes(connection, params, properties):
 
 async def _empty():
     return []
+
+
+async def _excluded_users(connection, names):
+    """Object ids of the users named (UPN or id) in exclude_users, and the names not found.
+
+    Users are matched to mailboxes by ExternalDirectoryObjectId, so a user without a
+    mailbox (a break-glass account, typically) can be excluded without error.
+    """
+    if not names:
+        return [], []
+    found, missing = await connection.graph().resolve_users(names, ["id", "userPrincipalName"])
+    return [user["id"] for user in found.values()], missing
 
 
 async def _group_members(connection, names):

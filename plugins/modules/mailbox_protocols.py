@@ -61,6 +61,14 @@ options:
     type: list
     elements: str
     default: []
+  exclude_users:
+    description:
+      - Users whose mailboxes are never changed, by user principal name or object id, resolved through Microsoft
+        Graph. A user without a mailbox is accepted, so break-glass accounts can be listed here whether or not
+        they have one.
+    type: list
+    elements: str
+    default: []
   exclude_groups:
     description:
       - Groups whose members' mailboxes are never changed, by display name or object id.
@@ -126,7 +134,8 @@ notes:
   - "Exchange Online: the application permission C(Exchange.ManageAsApp) (Office 365 Exchange Online, admin
     consent granted) and an Exchange role assigned to the app's service principal, such as Exchange
     Administrator, or Exchange Recipient Administrator for mailboxes only."
-  - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used."
+  - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
+    when O(exclude_users) is used."
   - The precedence of SMTP AUTH is the mailbox value when set, else the organization's value.
   - A protocol switched off (for example O(imap=false)) keeps its other settings; Exchange ignores them.
 seealso:
@@ -158,6 +167,8 @@ EXAMPLES = r"""
     smtp_auth: inherit
     exclude_groups:
       - Legacy protocol exceptions
+    exclude_users:
+      - breakglass1@contoso.onmicrosoft.com
     max_changes: 2000
 
 - name: The scanner may send with SMTP AUTH

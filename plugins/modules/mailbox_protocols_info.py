@@ -44,6 +44,14 @@ options:
     type: list
     elements: str
     default: []
+  exclude_users:
+    description:
+      - Users whose mailboxes are left out, by user principal name or object id, resolved through Microsoft
+        Graph. A user without a mailbox is accepted, so break-glass accounts can be listed here whether or not
+        they have one.
+    type: list
+    elements: str
+    default: []
   exclude_groups:
     description: Groups whose members' mailboxes are left out.
     type: list
@@ -58,7 +66,8 @@ options:
     choices: [fail, ignore]
 notes:
   - "Exchange Online: C(Exchange.ManageAsApp) and an Exchange role on the app, such as Global Reader."
-  - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used."
+  - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
+    when O(exclude_users) is used."
 seealso:
   - module: m365.admin.mailbox_protocols
 extends_documentation_fragment:

@@ -136,21 +136,26 @@ def test_an_identity_answered_with_many_mailboxes_is_never_taken_for_one():
 
 
 class GraphGroups(object):
-    def __init__(self, members):
+    def __init__(self, members, users=None):
         self.members = members
+        self.users = users or {}
+
+    async def resolve_users(self, names, select):
+        found = dict((n, {"id": self.users[n]}) for n in names if n in self.users)
+        return found, [n for n in names if n not in self.users]
 
     async def resolve_groups(self, names):
-        return dict((n, {"id": "g-" + n}) for n in names if n in self.members), [n for n in names
-                                                                                  if n not in self.members]
+        found = dict((n, {"id": "g-" + n}) for n in names if n in self.members)
+        return found, [n for n in names if n not in self.members]
 
     async def transitive_user_members(self, group_id, select):
         return [{"id": member} for member in self.members[group_id[2:]]]
 
 
 class GroupConnection(Connection):
-    def __init__(self, tenant, members):
+    def __init__(self, tenant, members, users=None):
         super().__init__(tenant)
-        self.groups = GraphGroups(members)
+        self.groups = GraphGroups(members, users)
 
     def graph(self):
         return self.groups
@@ -200,3 +205,22 @@ def test_transient_write_failure_is_retried():
     change = Change(_cas.mailbox_target(mailboxes[0]), {"pop": True}, {"pop": False})
     assert asyncio.run(_cas.write_mailboxes(client, [change])) == []
     assert tenant.mailboxes[0]["PopEnabled"] is False
+
+
+def test_exclude_users_matches_mailboxes_by_object_id_and_accepts_users_without_one():
+    mailboxes = make_mailboxes(3)
+    users = {"user1@contoso.com": mailboxes[1]["ExternalDirectoryObjectId"],
+             "breakglass@contoso.onmicrosoft.com": "no-mailbox-id"}
+    connection = GroupConnection(FakeExchangeTenant(mailboxes), {}, users)
+    selection = asyncio.run(_cas.select_mailboxes(connection, params(
+        all_mailboxes=True, exclude_users=["user1@contoso.com", "breakglass@contoso.onmicrosoft.com"]), []))
+    assert sorted(m["PrimarySmtpAddress"] for m in selection.mailboxes.values()) == [
+        "user0@contoso.com", "user2@contoso.com"]
+
+
+def test_a_mistyped_excluded_user_fails():
+    connection = GroupConnection(FakeExchangeTenant(make_mailboxes(2)), {}, {})
+    with pytest.raises(NotFoundError) as info:
+        asyncio.run(_cas.select_mailboxes(connection, params(all_mailboxes=True,
+                                                             exclude_users=["breakglas@contoso.com"]), []))
+    assert "exclude_users: 'breakglas@contoso.com'" in info.value.message

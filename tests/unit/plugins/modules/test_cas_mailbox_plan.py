@@ -15,8 +15,8 @@ def plan(name, display, imap=True, pop=True):
                 EwsEnabled=True)
 
 
-PLANS = [plan("1", "ExchangeOnline"), plan("2", "ExchangeOnlineEnterprise"), plan("3", "ExchangeOnlineDeskless",
-                                                                               imap=False)]
+PLANS = [plan("1", "ExchangeOnline"), plan("2", "ExchangeOnlineEnterprise"),
+         plan("3", "ExchangeOnlineDeskless", imap=False)]
 
 
 def test_all_plans_check_then_apply_only_differences():
