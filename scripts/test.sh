@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test of the collection on a fresh machine, against the bundled tenant simulator:
 #   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests,
-#   and ansible-test integration (one target per module).
+#   ansible-test integration (one target per module and role), and ansible-lint (production profile).
 # Every suite runs even when one fails; the exit code is non-zero if any failed.
-# Options: a list of suites to run (sanity units simulator integration); all by default.
+# Options: a list of suites to run (sanity units simulator integration lint); all by default.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-SUITES=${*:-sanity units simulator integration}
+SUITES=${*:-sanity units simulator integration lint}
 FAILED=()
 SIM_DIR=""
 
@@ -49,8 +49,12 @@ for suite in $SUITES; do
             FAILED+=("integration (simulator did not start)")
         fi
         stop_simulator "$SIM_DIR"; SIM_DIR="" ;;
+    lint)
+        run_suite "lint" ansible-lint --offline roles playbooks tests/integration
+        "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ansible-lint.xml" "ansible-lint production profile" \
+            "$([[ " ${FAILED[*]} " == *" lint "* ]] && echo failed || echo passed)" ;;
     *)
-        echo "Unknown suite $suite (use: sanity units simulator integration)" >&2; exit 2 ;;
+        echo "Unknown suite $suite (use: sanity units simulator integration lint)" >&2; exit 2 ;;
     esac
 done
 

@@ -1,5 +1,9 @@
 """Count the test cases in the JUnit files of one test run and print one line per suite,
-then a closing line 'N passed, N failed, N skipped'."""
+then a closing line 'N passed, N failed, N skipped'.
+
+With --record FILE NAME passed|failed, write a JUnit file with one test case instead, for a
+tool that writes none itself (ansible-lint).
+"""
 
 import glob
 import os
@@ -19,7 +23,18 @@ def count(path):
     return passed, failed, skipped
 
 
+def record(path, name, outcome):
+    suite = ET.Element("testsuite", name=name, tests="1", failures="1" if outcome == "failed" else "0")
+    case = ET.SubElement(suite, "testcase", classname="lint", name=name)
+    if outcome == "failed":
+        ET.SubElement(case, "failure", message="%s reported violations (see the log above)" % name)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
 def main():
+    if sys.argv[1] == "--record":
+        record(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
     totals = [0, 0, 0]
     for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.xml"))):
         passed, failed, skipped = count(path)
