@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every test of the collection on a fresh machine, against the bundled tenant simulator:
 #   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests,
-#   ansible-test integration (one target per module and role), and ansible-lint (production profile).
+#   the report renderers (JUnit schema, HTML in headless Chromium), ansible-test integration (one
+#   target per module and role), and ansible-lint (production profile).
 # Every suite runs even when one fails; the exit code is non-zero if any failed.
-# Options: a list of suites to run (sanity units simulator integration lint); all by default.
+# Options: a list of suites to run (sanity units simulator report integration lint); all by default.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-SUITES=${*:-sanity units simulator integration lint}
+SUITES=${*:-sanity units simulator report integration lint}
 FAILED=()
 SIM_DIR=""
 
@@ -39,6 +40,16 @@ for suite in $SUITES; do
     simulator)
         run_suite "simulator" env PYTHONPATH="$COLLECTION/tests/simulator" "$PY" -m pytest -q -p no:cacheprovider \
             -n 2 --junitxml "$JUNIT/simulator.xml" tests/simulator/tests ;;
+    report)
+        if ! command -v chromium >/dev/null 2>&1; then
+            if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+                log "Installing Chromium (Debian's chromium package) for the report rendering test"
+                apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+            else
+                echo "chromium is not installed and cannot be installed here: the HTML rendering tests will skip"
+            fi
+        fi
+        run_suite "report" "$PY" -m pytest -q -p no:cacheprovider --junitxml "$JUNIT/report.xml" tests/report ;;
     integration)
         SIM_DIR=$STAGE_ROOT/simulator
         rm -rf "$SIM_DIR"
@@ -54,7 +65,7 @@ for suite in $SUITES; do
         "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ansible-lint.xml" "ansible-lint production profile" \
             "$([[ " ${FAILED[*]} " == *" lint "* ]] && echo failed || echo passed)" ;;
     *)
-        echo "Unknown suite $suite (use: sanity units simulator integration lint)" >&2; exit 2 ;;
+        echo "Unknown suite $suite (use: sanity units simulator report integration lint)" >&2; exit 2 ;;
     esac
 done
 

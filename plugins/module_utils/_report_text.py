@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, m365.admin contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This file is private to the m365.admin collection: its contents may change without notice.
+
+"""The baseline report as JUnit XML (for CI systems) and Markdown (for a pull request).
+
+Both read the report dict that ``_report.build_report`` makes. The JUnit file follows the
+Apache Ant schema that Jenkins, GitLab, Azure DevOps and GitHub test reporters read: a
+drifting control is a ``<failure>``, an errored one an ``<error>``, a skipped one ``<skipped/>``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.m365.admin.plugins.module_utils._report import (
+    by_category,
+    category_title,
+    change_text,
+    change_verb,
+    display_time,
+    failure_text,
+    plural,
+    target_nouns,
+    tenant_label,
+    verdict,
+)
+
+# At most this many changes are listed in a JUnit failure (CI pages show them inline).
+JUNIT_MAX_LINES = 50
+# Characters XML 1.0 cannot carry, even escaped.
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value):
+    return XML_INVALID.sub("\ufffd", str(value))
+
+
+def _lines(items, render, limit, total_noun):
+    lines = [render(item) for item in items[:limit]]
+    if len(items) > limit:
+        lines.append("... and %d more %s (report.json lists them all)" % (len(items) - limit, total_noun))
+    return lines
+
+
+def _testcase(suite, control, limit):
+    case = ET.SubElement(suite, "testcase", classname=xml_text(control["category"]),
+                         name=xml_text("%s: %s" % (control["id"], control["title"])), time="0")
+    counts = control["counts"]
+    if control["status"] == "drift":
+        message = "1 target drifts" if counts["changed"] == 1 else "%d targets drift" % counts["changed"]
+        body = _lines(control["changes"], change_text, limit, "changes")
+        ET.SubElement(case, "failure", type="drift", message=message).text = xml_text("\n".join(body))
+    elif control["status"] == "error":
+        body = [control["message"]] + _lines(control["failures"], failure_text, limit, "failures")
+        ET.SubElement(case, "error", type="error", message=xml_text(control["message"])).text = xml_text("\n".join(body))
+    elif control["status"] == "skipped":
+        ET.SubElement(case, "skipped", message=xml_text(control["message"]))
+    return case
+
+
+def _system_out(report, controls, limit):
+    """What the schema has no place for in a passing test case: what a real run remediated."""
+    lines = []
+    for control in controls:
+        counts = control["counts"]
+        lines.append("%s: %s (%s, %d compliant, %d %s, %d failed)"
+                     % (control["id"], control["status"], plural(counts["targets"], "target"), counts["compliant"],
+                        counts["changed"], change_verb(report["mode"]), counts["failed"]))
+        if control["status"] == "remediated":
+            lines.extend("  " + line for line in _lines(control["changes"], change_text, limit, "changes"))
+    return xml_text("\n".join(lines))
+
+
+def render_junit(report, max_items=1000):
+    """junit.xml: one <testsuite> per category, one <testcase> per control."""
+    limit = min(max_items, JUNIT_MAX_LINES)
+    tenant = report["tenant"]
+    timestamp = report["generated"][:19]
+    hostname = tenant["default_domain"] or tenant["name"] or "localhost"
+    package = tenant["name"] or tenant["default_domain"] or tenant["tenant_id"] or "tenant"
+    root = ET.Element("testsuites")
+    groups = by_category(report["controls"]) or [("baseline", [])]
+    for index, (category, controls) in enumerate(groups):
+        statuses = [control["status"] for control in controls]
+        suite = ET.SubElement(root, "testsuite", name=xml_text(category), package=xml_text(package), id=str(index),
+                              timestamp=timestamp, hostname=xml_text(hostname), tests=str(len(controls)),
+                              failures=str(statuses.count("drift")), errors=str(statuses.count("error")),
+                              skipped=str(statuses.count("skipped")), time="0")
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (("tenant_id", tenant["tenant_id"]), ("tenant_name", tenant["name"]),
+                            ("display_name", tenant["display_name"]), ("default_domain", tenant["default_domain"]),
+                            ("mode", report["mode"]), ("generated", report["generated"])):
+            ET.SubElement(properties, "property", name=name, value=xml_text(value))
+        for control in controls:
+            _testcase(suite, control, limit)
+        ET.SubElement(suite, "system-out").text = _system_out(report, controls, limit)
+        ET.SubElement(suite, "system-err").text = ""
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+# Markdown.
+
+STATUS_MARKS = {"compliant": "\u2705 compliant", "drift": "\u26a0\ufe0f drift", "remediated": "\U0001f527 remediated",
+                "error": "\u274c error", "skipped": "\u23ed\ufe0f skipped"}
+MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+
+
+def md(value):
+    """Text safe in Markdown: HTML escaped (GitHub renders HTML), Markdown punctuation escaped, one line."""
+    text = html.escape(" ".join(str(value).split()), quote=False)
+    return MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _md_list(items, render, limit, noun):
+    lines = ["- %s" % md(render(item)) for item in items[:limit]]
+    if len(items) > limit:
+        lines.append("")
+        lines.append("_Showing the first %d of %d %s; report.json lists every one._" % (limit, len(items), noun))
+    return lines
+
+
+def _md_control_heading(control):
+    return "### %s %s: %s" % (STATUS_MARKS[control["status"]].split(" ")[0], md(control["id"]), md(control["title"]))
+
+
+def render_markdown(report, max_items=1000):
+    """report.md: a summary a person reads in a pull request."""
+    mode = report["mode"]
+    tenant = report["tenant"]
+    level, headline, detail = verdict(report)
+    changed_column = "Drift" if mode == "audit" else "Remediated"
+    lines = ["# Microsoft 365 baseline %s: %s" % (mode, md(tenant_label(report))), ""]
+    lines.append("**%s %s**%s" % (STATUS_MARKS[level].split(" ")[0], md(headline), " (%s)" % detail if detail else ""))
+    lines.append("")
+    identity = [md(value) for value in (tenant["default_domain"], tenant["tenant_id"], tenant["name"]) if value]
+    lines.append("- Tenant: %s" % " \u00b7 ".join([md(tenant_label(report))] + identity))
+    lines.append("- Mode: **%s** (%s)" % (mode, "check mode: the changes listed are those a real run would make"
+                                          if mode == "audit" else "a real run: the changes listed were made"))
+    lines.append("- Generated: %s" % display_time(report["generated"]))
+    targets = report["summary"]["targets"]
+    lines.append("- Targets: {:,} checked, {:,} compliant, {:,} {}, {:,} failed".format(
+        targets["total"], targets["compliant"], targets["changed"], change_verb(mode), targets["failed"]))
+    lines.append("")
+    if report["controls"]:
+        lines.append("| Status | Control | Category | Targets | Compliant | %s | Failed |" % changed_column)
+        lines.append("|---|---|---|--:|--:|--:|--:|")
+        for control in report["controls"]:
+            counts = control["counts"]
+            lines.append("| %s | %s: %s | %s | %d | %d | %d | %d |" % (
+                STATUS_MARKS[control["status"]], md(control["id"]), md(control["title"]),
+                md(category_title(control["category"])), counts["targets"], counts["compliant"], counts["changed"],
+                counts["failed"]))
+        lines.append("")
+    changed = [control for control in report["controls"] if control["changes"]]
+    if changed:
+        lines.append("## %s" % ("Drift" if mode == "audit" else "Remediated"))
+        for control in changed:
+            lines.extend(["", _md_control_heading(control), ""])
+            if control["description"]:
+                lines.extend(["Baseline: %s" % md(control["description"]), ""])
+            noun = target_nouns(control)
+            lines.append("%s %s:" % (plural(len(control["changes"]), *noun), change_verb(mode)))
+            lines.append("")
+            lines.extend(_md_list(control["changes"], change_text, max_items, "changes"))
+        lines.append("")
+    troubled = [control for control in report["controls"] if control["status"] == "error" or control["failures"]]
+    if troubled:
+        lines.append("## Errors and failures")
+        for control in troubled:
+            lines.extend(["", _md_control_heading(control), ""])
+            if control["message"]:
+                lines.extend(["> %s" % md(control["message"]), ""])
+            if control["failures"]:
+                lines.extend(_md_list(control["failures"], failure_text, max_items, "failures"))
+        lines.append("")
+    skipped = [control for control in report["controls"] if control["status"] == "skipped"]
+    if skipped:
+        lines.append("## Skipped")
+        lines.append("")
+        lines.extend("- %s: %s (%s)" % (md(control["id"]), md(control["title"]), md(control["message"]))
+                     for control in skipped)
+        lines.append("")
+    lines.append("<sub>Generated by m365.admin.baseline_report, report schema %d.</sub>" % report["schema_version"])
+    return "\n".join(lines) + "\n"
