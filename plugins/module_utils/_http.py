@@ -34,6 +34,7 @@ try:
     import certifi
     import httpx
     from kiota_http.kiota_client_factory import KiotaClientFactory
+    from kiota_http.middleware.middleware import REQUEST_OPTIONS_KEY
     from kiota_http.middleware.options import RetryHandlerOption
     from msgraph_core import GraphClientFactory
 except ImportError:
@@ -127,11 +128,13 @@ class Response(object):
 class ServiceSession(object):
     """Requests to one service (Graph or Exchange) with one token scope."""
 
-    def __init__(self, service_name, tokens, scope, ssl_context, timeout, graph=False, max_connections=16):
+    def __init__(self, service_name, tokens, scope, ssl_context, timeout, graph=False, max_connections=16,
+                 transport=None):
         self.service_name = service_name
         self.requests_sent = 0
         options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=RETRY_BASE_DELAY, max_retries=MAX_RETRIES)}
         client = httpx.AsyncClient(
+            transport=transport,
             verify=ssl_context,
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -170,7 +173,10 @@ class ServiceSession(object):
             attempt += 1
             try:
                 self.requests_sent += 1
-                raw = await self._client.request(method, url, content=content, headers=request_headers)
+                # msgraph-core's transport runs its middleware (retry, redirect) only for requests
+                # that carry kiota request options; an empty set means "the defaults given above".
+                raw = await self._client.request(method, url, content=content, headers=request_headers,
+                                                 extensions={REQUEST_OPTIONS_KEY: {}})
                 break
             except httpx.HTTPError as exc:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))

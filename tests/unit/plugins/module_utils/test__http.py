@@ -98,7 +98,7 @@ def session_with(fake_request):
 def raising(*errors, then=None):
     calls = []
 
-    async def fake(method, url, content=None, headers=None):
+    async def fake(method, url, content=None, headers=None, extensions=None):
         calls.append((method, url, headers))
         if len(calls) <= len(errors):
             raise errors[len(calls) - 1]
@@ -174,3 +174,30 @@ def test_json_body_is_sent_with_content_type():
     fake = raising(then=httpx.Response(204))
     asyncio.run(session_with(fake).request("PATCH", "https://graph.test/x", json_body={"a": 1}))
     assert fake.calls[0][2]["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("graph", [True, False])
+def test_the_pipeline_retries_throttled_requests_after_retry_after(graph):
+    """Through the real msgraph-core / kiota middleware: a 429 then a 503 are retried, Retry-After honoured."""
+    from kiota_http.middleware import retry_handler
+
+    answers = [httpx.Response(429, headers={"Retry-After": "7"}, json={"error": {"code": "TooManyRequests"}}),
+               httpx.Response(503, headers={"Retry-After": "2"}, json={"error": {"code": "serviceNotAvailable"}}),
+               httpx.Response(200, json={"value": [1]})]
+    seen, waits = [], []
+
+    def handler(request):
+        seen.append(request)
+        return answers[len(seen) - 1]
+
+    async def record(seconds):
+        waits.append(seconds)
+
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=graph,
+                                   transport=httpx.MockTransport(handler))
+    with mock.patch.object(retry_handler.asyncio, "sleep", record):
+        response = asyncio.run(session.request("GET", "https://graph.test/v1.0/users"))
+    assert response.status == 200 and response.body == {"value": [1]}
+    assert len(seen) == 3
+    assert waits == [7, 2]
+    assert seen[-1].headers["Retry-Attempt"] == "2"
