@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target
+from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, record_missing
 
 SMTP_TO_WIRE = {"enabled": False, "disabled": True, "inherit": None}
 SMTP_FROM_WIRE = {False: "enabled", True: "disabled", None: "inherit"}
@@ -196,15 +197,8 @@ async def select_mailboxes(connection, params, properties):
     if ambiguous:
         raise ConfigurationError("more than one mailbox matches %s: name each by its primary SMTP address or GUID"
                                  % ", ".join(repr(n) for n in ambiguous), option="mailboxes")
-    for option in ("mailboxes", "exclude_mailboxes"):
-        absent = [name for name in names[option] if name not in found_named]
-        if absent:
-            missing[option] = absent
-    if missing and params.get("missing", "fail") != "ignore":
-        raise NotFoundError(
-            "not found in the tenant: %s. Nothing was changed; correct the names, or set missing: ignore"
-            % "; ".join("%s: %s" % (option, ", ".join("'%s'" % v for v in values)) for option, values in missing.items()),
-            operation="Select mailboxes")
+    record_missing(missing, names, ("mailboxes", "exclude_mailboxes"), lambda name: name not in found_named)
+    check_missing(missing, params, "Select mailboxes")
 
     selected = {}
     for obj in all_listing:
@@ -265,10 +259,7 @@ async def _group_members(connection, names):
     by_id = dict((gid, set(user["id"] for user in users)) for gid, users in zip(group_ids, members))
     result = dict((name, by_id[group["id"]]) for name, group in found.items())
     missing = {}
-    for option in ("groups", "exclude_groups"):
-        absent = [name for name in names[option] if name in missing_groups]
-        if absent:
-            missing[option] = absent
+    record_missing(missing, names, ("groups", "exclude_groups"), lambda name: name in missing_groups)
     return result, missing
 
 

@@ -32,6 +32,23 @@ USER_SELECTION_ARGUMENT_SPEC = dict(
 )
 
 
+def record_missing(missing, names, options, is_missing):
+    """Add to ``missing`` (option -> names) the names of ``options`` for which ``is_missing``."""
+    for option in options:
+        absent = [name for name in names.get(option) or [] if is_missing(name)]
+        if absent:
+            missing[option] = absent
+
+
+def check_missing(missing, params, operation):
+    """Raise NotFoundError listing every missing name, unless the task said missing: ignore."""
+    if missing and params.get("missing", "fail") != "ignore":
+        raise NotFoundError(
+            "not found in the tenant: %s. Nothing was changed; correct the names, or set missing: ignore"
+            % "; ".join("%s: %s" % (option, ", ".join("'%s'" % v for v in values)) for option, values in missing.items()),
+            operation=operation)
+
+
 class Selection(object):
     """The selected users (id -> user) and the names that were not found."""
 
@@ -67,19 +84,9 @@ async def select_users(graph, params, select=USER_SELECT):
         graph.resolve_groups(wanted_groups) if wanted_groups else nothing())
 
     missing = {}
-    for option in ("users", "exclude_users"):
-        absent = [name for name in names[option] if name in missing_users]
-        if absent:
-            missing[option] = absent
-    for option in ("groups", "exclude_groups"):
-        absent = [name for name in names[option] if name in missing_groups]
-        if absent:
-            missing[option] = absent
-    if missing and params.get("missing", "fail") != "ignore":
-        raise NotFoundError(
-            "not found in the tenant: %s. Nothing was changed; correct the names, or set missing: ignore"
-            % "; ".join("%s: %s" % (option, ", ".join("'%s'" % v for v in values)) for option, values in missing.items()),
-            operation="Select users")
+    record_missing(missing, names, ("users", "exclude_users"), lambda name: name in missing_users)
+    record_missing(missing, names, ("groups", "exclude_groups"), lambda name: name in missing_groups)
+    check_missing(missing, params, "Select users")
 
     group_ids = list(dict.fromkeys(group["id"] for group in found_groups.values()))
     member_lists = await asyncio.gather(*(graph.transitive_user_members(gid, select) for gid in group_ids))

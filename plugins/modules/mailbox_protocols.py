@@ -27,62 +27,6 @@ description:
 author:
   - m365.admin maintainers (@m365-admin)
 options:
-  mailboxes:
-    description:
-      - Mailboxes to select, by any identity Exchange accepts, such as user principal name, primary SMTP
-        address, alias or GUID.
-    type: list
-    elements: str
-    default: []
-  groups:
-    description:
-      - Microsoft Entra groups whose user members (transitively) are selected, by display name or object id.
-        Members are resolved through Microsoft Graph; members without a mailbox are skipped and counted in
-        RV(without_mailbox).
-    type: list
-    elements: str
-    default: []
-  all_mailboxes:
-    description:
-      - Select every mailbox whose recipient type is in O(recipient_types).
-    type: bool
-    default: false
-  recipient_types:
-    description:
-      - With O(all_mailboxes=true), the recipient types selected. Shared, room and equipment mailboxes are left
-        alone unless listed here.
-    type: list
-    elements: str
-    default: [UserMailbox]
-    choices: [UserMailbox, SharedMailbox, RoomMailbox, EquipmentMailbox, SchedulingMailbox, LinkedMailbox, TeamMailbox]
-  exclude_mailboxes:
-    description:
-      - Mailboxes never to change, whatever else selects them.
-    type: list
-    elements: str
-    default: []
-  exclude_users:
-    description:
-      - Users whose mailboxes are never changed, by user principal name or object id, resolved through Microsoft
-        Graph. A user without a mailbox is accepted, so break-glass accounts can be listed here whether or not
-        they have one.
-    type: list
-    elements: str
-    default: []
-  exclude_groups:
-    description:
-      - Groups whose members' mailboxes are never changed, by display name or object id.
-    type: list
-    elements: str
-    default: []
-  missing:
-    description:
-      - What to do when a mailbox or group named in the options does not exist.
-      - V(fail) stops before anything is changed and lists every missing name, exclusions included.
-      - V(ignore) goes on without them and returns them in RV(missing).
-    type: str
-    default: fail
-    choices: [fail, ignore]
   max_changes:
     description:
       - The most mailboxes this task may change. When more would change, the task fails before writing anything.
@@ -147,6 +91,7 @@ seealso:
     link: https://learn.microsoft.com/powershell/module/exchangepowershell/set-casmailbox
 extends_documentation_fragment:
   - m365.admin.connection
+  - m365.admin.selection.mailboxes
   - m365.admin.connection.attributes
 attributes:
   check_mode:

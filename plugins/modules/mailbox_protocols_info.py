@@ -18,52 +18,6 @@ description:
   - Reads only; never changes the tenant.
 author:
   - m365.admin maintainers (@m365-admin)
-options:
-  mailboxes:
-    description: Mailboxes to select, by any identity Exchange accepts (UPN, primary SMTP address, alias, GUID).
-    type: list
-    elements: str
-    default: []
-  groups:
-    description: Microsoft Entra groups whose user members (transitively) are selected, by display name or id.
-    type: list
-    elements: str
-    default: []
-  all_mailboxes:
-    description: Select every mailbox whose recipient type is in O(recipient_types).
-    type: bool
-    default: false
-  recipient_types:
-    description: With O(all_mailboxes=true), the recipient types selected.
-    type: list
-    elements: str
-    default: [UserMailbox]
-    choices: [UserMailbox, SharedMailbox, RoomMailbox, EquipmentMailbox, SchedulingMailbox, LinkedMailbox, TeamMailbox]
-  exclude_mailboxes:
-    description: Mailboxes to leave out.
-    type: list
-    elements: str
-    default: []
-  exclude_users:
-    description:
-      - Users whose mailboxes are left out, by user principal name or object id, resolved through Microsoft
-        Graph. A user without a mailbox is accepted, so break-glass accounts can be listed here whether or not
-        they have one.
-    type: list
-    elements: str
-    default: []
-  exclude_groups:
-    description: Groups whose members' mailboxes are left out.
-    type: list
-    elements: str
-    default: []
-  missing:
-    description:
-      - What to do when a named mailbox or group does not exist.
-      - V(fail) stops and lists every missing name; V(ignore) goes on and returns them in RV(missing).
-    type: str
-    default: fail
-    choices: [fail, ignore]
 notes:
   - "Exchange Online: C(Exchange.ManageAsApp) and an Exchange role on the app, such as Global Reader."
   - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
@@ -72,6 +26,7 @@ seealso:
   - module: m365.admin.mailbox_protocols
 extends_documentation_fragment:
   - m365.admin.connection
+  - m365.admin.selection.mailboxes
   - m365.admin.connection.attributes
   - m365.admin.connection.check_mode_read_only
 """

@@ -37,52 +37,6 @@ options:
     type: str
     required: true
     choices: [disabled, enabled, enforced]
-  users:
-    description:
-      - Users to select, by user principal name or object id.
-    type: list
-    elements: str
-    default: []
-  groups:
-    description:
-      - Groups whose user members (transitively, through nested groups) are selected, by display name or object id.
-      - A display name that matches more than one group is an error; use the id.
-    type: list
-    elements: str
-    default: []
-  all_users:
-    description:
-      - Select every member user of the tenant.
-    type: bool
-    default: false
-  include_guests:
-    description:
-      - With O(all_users=true), also select guest users.
-    type: bool
-    default: false
-  exclude_users:
-    description:
-      - Users never to change, by user principal name or object id, whatever else selects them.
-      - Put break-glass (emergency access) accounts here.
-    type: list
-    elements: str
-    default: []
-  exclude_groups:
-    description:
-      - Groups whose user members (transitively) are never changed.
-    type: list
-    elements: str
-    default: []
-  missing:
-    description:
-      - What to do when a user or group named in O(users), O(groups), O(exclude_users) or O(exclude_groups)
-        does not exist.
-      - V(fail) stops before anything is changed and lists every missing name. An exclusion that does not
-        resolve fails too, because a mistyped exclusion would put the account it protects back in scope.
-      - V(ignore) goes on without them and returns them in RV(missing).
-    type: str
-    default: fail
-    choices: [fail, ignore]
   max_changes:
     description:
       - The most users this task may change. When more would change, the task fails before writing anything,
@@ -101,6 +55,7 @@ seealso:
     link: https://learn.microsoft.com/entra/identity/authentication/howto-mfa-userstates
 extends_documentation_fragment:
   - m365.admin.connection
+  - m365.admin.selection.users
   - m365.admin.connection.attributes
 attributes:
   check_mode:

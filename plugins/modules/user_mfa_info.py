@@ -17,42 +17,6 @@ description:
   - Reads only; never changes the tenant.
 author:
   - m365.admin maintainers (@m365-admin)
-options:
-  users:
-    description: Users to select, by user principal name or object id.
-    type: list
-    elements: str
-    default: []
-  groups:
-    description: Groups whose user members (transitively) are selected, by display name or object id.
-    type: list
-    elements: str
-    default: []
-  all_users:
-    description: Select every member user of the tenant.
-    type: bool
-    default: false
-  include_guests:
-    description: With O(all_users=true), also select guest users.
-    type: bool
-    default: false
-  exclude_users:
-    description: Users to leave out, by user principal name or object id.
-    type: list
-    elements: str
-    default: []
-  exclude_groups:
-    description: Groups whose user members (transitively) are left out.
-    type: list
-    elements: str
-    default: []
-  missing:
-    description:
-      - What to do when a named user or group does not exist.
-      - V(fail) stops and lists every missing name; V(ignore) goes on and returns them in RV(missing).
-    type: str
-    default: fail
-    choices: [fail, ignore]
 notes:
   - "Microsoft Graph application permissions: C(Policy.Read.All) to read states, C(User.Read.All) to select users,
     C(GroupMember.Read.All) to select groups."
@@ -60,6 +24,7 @@ seealso:
   - module: m365.admin.user_mfa
 extends_documentation_fragment:
   - m365.admin.connection
+  - m365.admin.selection.users
   - m365.admin.connection.attributes
   - m365.admin.connection.check_mode_read_only
 """
