@@ -263,10 +263,11 @@ async def _group_members(connection, names):
     return result, missing
 
 
-async def write_mailboxes(exchange, changes):
-    """Set-CASMailbox for each change, with only the differing parameters, in batches of 10."""
-    commands = [("Set-CASMailbox", dict(set_parameters(change), Identity=change.target.key)) for change in changes]
-    results = await exchange.invoke_many(commands, operation="Set-CASMailbox", idempotent=True)
+async def write_settings(exchange, changes, cmdlet="Set-CASMailbox", settings=SETTINGS):
+    """``cmdlet`` (Set-CASMailbox, Set-CASMailboxPlan) for each change, with only the differing
+    parameters, in batches of 10; returns the Failure and NoOp outcomes."""
+    commands = [(cmdlet, dict(set_parameters(change, settings), Identity=change.target.key)) for change in changes]
+    results = await exchange.invoke_many(commands, operation=cmdlet, idempotent=True)
     return outcomes(changes, results)
 
 

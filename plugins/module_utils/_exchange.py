@@ -16,7 +16,6 @@ document its wire format; what is implemented follows the public clients that us
 from __future__ import annotations
 
 import asyncio
-import random
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
@@ -25,7 +24,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ServiceError,
     ThrottledError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds, send_in_rounds
 
 BATCH_SIZE = 10
 PAGE_SIZE = 1000
@@ -195,7 +194,6 @@ class ExchangeClient(object):
         """
         results = [None] * len(commands)
         attempts = [0] * len(commands)
-        pending = list(range(len(commands)))
         semaphore = asyncio.Semaphore(self.concurrency)
         follow_ups = []
 
@@ -233,15 +231,7 @@ class ExchangeClient(object):
                     follow_ups.append((index, body["@odata.nextLink"]))
             return retry
 
-        while pending:
-            chunks = [pending[i:i + BATCH_SIZE] for i in range(0, len(pending), BATCH_SIZE)]
-            retries = []
-            for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
-                retries.extend(chunk_retry)
-            if not retries:
-                break
-            await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * 0.2)
-            pending = sorted(index for index, _delay in retries)
+        await send_in_rounds(len(commands), BATCH_SIZE, send, jitter=0.2)
 
         for index, next_link in follow_ups:
             cmdlet, parameters = commands[index]

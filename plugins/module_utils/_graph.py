@@ -112,6 +112,26 @@ class BatchResult(object):
         return "HTTP %d %s: %s" % (self.status, code, message) if code else "HTTP %d: %s" % (self.status, message)
 
 
+async def send_in_rounds(count, size, send, jitter=0.0):
+    """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
+
+    ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
+    again. Throttling is per app and tenant, so a round waits as long as the longest delay
+    asked (plus up to ``jitter`` seconds) and then sends every such item again, until no item
+    asks for another round.
+    """
+    pending = list(range(count))
+    while pending:
+        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        retries = []
+        for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
+            retries.extend(chunk_retry)
+        if not retries:
+            return
+        await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * jitter)
+        pending = sorted(index for index, _delay in retries)
+
+
 def retry_after_seconds(headers, attempt):
     """Seconds to wait before retrying: the Retry-After header, else exponential back-off."""
     for key, value in (headers or {}).items():
@@ -195,7 +215,6 @@ class GraphClient(object):
             idempotent = all(r.method == "GET" for r in requests)
         results = [None] * len(requests)
         attempts = [0] * len(requests)
-        pending = list(range(len(requests)))
         semaphore = asyncio.Semaphore(self.concurrency)
         batch_url = self.url("$batch", version)
 
@@ -236,16 +255,7 @@ class GraphClient(object):
                     retry.append((index, retry_after_seconds(result.headers, attempts[index])))
             return retry
 
-        while pending:
-            chunks = [pending[i:i + BATCH_SIZE] for i in range(0, len(pending), BATCH_SIZE)]
-            retries = []
-            for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
-                retries.extend(chunk_retry)
-            if not retries:
-                break
-            # Throttling is per app and tenant: wait as long as the longest Retry-After asked.
-            await asyncio.sleep(max(delay for _index, delay in retries))
-            pending = sorted(index for index, _delay in retries)
+        await send_in_rounds(len(requests), BATCH_SIZE, send)
         return results
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):

@@ -195,10 +195,7 @@ async def run(module, connection):
     desired = _cas.desired_settings(module.params, _cas.PLAN_SETTINGS)
 
     async def apply(changes):
-        commands = [("Set-CASMailboxPlan", dict(_cas.set_parameters(change, _cas.PLAN_SETTINGS),
-                                                Identity=change.target.key)) for change in changes]
-        results = await exchange.invoke_many(commands, operation="Set-CASMailboxPlan", idempotent=True)
-        return _cas.outcomes(changes, results)
+        return await _cas.write_settings(exchange, changes, "Set-CASMailboxPlan", _cas.PLAN_SETTINGS)
 
     result = await reconcile(targets, desired, _cas.PLAN_SETTINGS, apply, check_mode=module.check_mode,
                              max_changes=module.params["max_changes"], noun="plans")

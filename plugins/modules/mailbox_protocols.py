@@ -222,7 +222,7 @@ async def run(module, connection):
     exchange = await connection.exchange()
 
     async def apply(changes):
-        return await _cas.write_mailboxes(exchange, changes)
+        return await _cas.write_settings(exchange, changes)
 
     return await reconcile(targets, desired, _cas.SETTINGS, apply, check_mode=module.check_mode,
                            max_changes=module.params["max_changes"], noun="mailboxes",

@@ -20,6 +20,13 @@ except ImportError:  # ansible-core < 2.19
     patch_module_args = None
 
 
+def instant_sleep():
+    """asyncio.sleep returns at once (the clients' back-offs and Retry-After waits)."""
+    async def instant(_seconds):
+        return None
+    return mock.patch("asyncio.sleep", instant)
+
+
 @contextlib.contextmanager
 def set_module_args(args):
     """Module arguments for AnsibleModule, on every supported ansible-core."""

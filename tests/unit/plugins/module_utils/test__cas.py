@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from unittest import mock
 
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _cas, _exchange
+from ansible_collections.m365.admin.plugins.module_utils import _cas
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Change, Failure, NoOp
@@ -18,12 +17,7 @@ from ansible_collections.m365.admin.tests.unit.m365_helpers import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_exchange.asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def test_smtp_auth_is_three_valued_and_inverted():
@@ -183,7 +177,7 @@ def test_large_groups_are_matched_against_one_listing():
     assert len(connection.session.calls) == 1
 
 
-def test_write_mailboxes_sends_only_differing_parameters_and_reports_outcomes():
+def test_write_settings_sends_only_differing_parameters_and_reports_outcomes():
     mailboxes = make_mailboxes(3)
     tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[2]["Guid"]): [404]})
     client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
@@ -191,7 +185,7 @@ def test_write_mailboxes_sends_only_differing_parameters_and_reports_outcomes():
     changes = [Change(targets[0], {"imap": True}, {"imap": False}),
                Change(targets[1], {"imap": False}, {"imap": True}),  # stale read: already True
                Change(targets[2], {"pop": True}, {"pop": False})]
-    outcomes = asyncio.run(_cas.write_mailboxes(client, changes))
+    outcomes = asyncio.run(_cas.write_settings(client, changes))
     assert tenant.sets[0] == ("user0@contoso.com", {"ImapEnabled": False, "Identity": mailboxes[0]["Guid"]})
     assert [type(o) for o in outcomes] == [NoOp, Failure]
     assert outcomes[0].target.key == mailboxes[1]["Guid"]
@@ -203,7 +197,7 @@ def test_transient_write_failure_is_retried():
     tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[0]["Guid"]): [500]})
     client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
     change = Change(_cas.mailbox_target(mailboxes[0]), {"pop": True}, {"pop": False})
-    assert asyncio.run(_cas.write_mailboxes(client, [change])) == []
+    assert asyncio.run(_cas.write_settings(client, [change])) == []
     assert tenant.mailboxes[0]["PopEnabled"] is False
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from unittest import mock
 
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _exchange
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -22,12 +20,7 @@ INVOKE = EXO + "/adminapi/beta/" + TENANT + "/InvokeCommand"
 BATCH = EXO + "/adminapi/beta/" + TENANT + "/$batch"
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_exchange.asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def run(coro):

@@ -23,12 +23,7 @@ GRAPH = "https://graph.test"
 REAL_SLEEP = asyncio.sleep
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_graph.asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def batch_handler(item_answer):

@@ -107,12 +107,7 @@ def raising(*errors, then=None):
     return fake
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_http.asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def ok_response(body=b'{"value": []}', content_type="application/json"):

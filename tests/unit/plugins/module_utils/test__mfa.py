@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from unittest import mock
 
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _graph, _mfa
+from ansible_collections.m365.admin.plugins.module_utils import _mfa
 from ansible_collections.m365.admin.plugins.module_utils._errors import PermissionDeniedError
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Change
 from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeGraphTenant, ScriptedSession, make_users
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_graph.asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def test_enforced_satisfies_enabled_but_not_the_reverse():

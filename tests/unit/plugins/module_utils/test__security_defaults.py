@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from unittest import mock
 
 import pytest
 
@@ -16,12 +15,7 @@ URL = "https://graph.test/v1.0/policies/identitySecurityDefaultsEnforcementPolic
 POLICIES = "https://graph.test/v1.0/identity/conditionalAccess/policies"
 
 
-@pytest.fixture(autouse=True)
-def no_sleep():
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(asyncio, "sleep", instant):
-        yield
+pytestmark = pytest.mark.usefixtures("no_sleep")
 
 
 def graph(handler):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from unittest import mock
 
-from ansible_collections.m365.admin.plugins.module_utils import _exchange, _graph, _module
+from ansible_collections.m365.admin.plugins.module_utils import _module
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
-from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, run_module
+from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, instant_sleep, run_module
 
 CONNECTION = dict(tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", client_id="8e1b9b4c-9f37-4a5e-a7f2-0b7d1c2e3f40",
                   client_secret="TopSecret-123", cloud="custom", graph_url="https://graph.test",
@@ -40,10 +40,7 @@ def run_with_graph(main, args, graph_handler, exchange_handler=None):
         made.append(FakeConnection(settings, graph_handler, exchange_handler))
         return made[-1]
 
-    async def instant(_seconds):
-        return None
-    with mock.patch.object(_module, "M365Connection", factory), mock.patch.object(_graph.asyncio, "sleep", instant), \
-            mock.patch.object(_exchange.asyncio, "sleep", instant):
+    with mock.patch.object(_module, "M365Connection", factory), instant_sleep():
         result, failed = run_module(main, dict(CONNECTION, **args))
     return result, failed, made
 
