@@ -2,13 +2,15 @@
 # Runs every test of the collection on a fresh machine, against the bundled tenant simulator:
 #   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests,
 #   the report renderers (JUnit schema, HTML in headless Chromium), ansible-test integration (one
-#   target per module and role), and ansible-lint (production profile).
+#   target per module and role), ansible-lint (production profile), and the release checks
+#   (changelog fragments and release, Galaxy tarball and importer, module docs lint and reference
+#   pages, execution environment build context).
 # Every suite runs even when one fails; the exit code is non-zero if any failed.
-# Options: a list of suites to run (sanity units simulator report integration lint); all by default.
+# Options: a list of suites to run (sanity units simulator report integration lint release); all by default.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-SUITES=${*:-sanity units simulator report integration lint}
+SUITES=${*:-sanity units simulator report integration lint release}
 FAILED=()
 SIM_DIR=""
 
@@ -64,8 +66,10 @@ for suite in $SUITES; do
         run_suite "lint" ansible-lint --offline roles playbooks tests/integration
         "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ansible-lint.xml" "ansible-lint production profile" \
             "$([[ " ${FAILED[*]} " == *" lint "* ]] && echo failed || echo passed)" ;;
+    release)
+        run_suite "release" "$PY" -m pytest -q -p no:cacheprovider --junitxml "$JUNIT/release.xml" tests/release ;;
     *)
-        echo "Unknown suite $suite (use: sanity units simulator report integration lint)" >&2; exit 2 ;;
+        echo "Unknown suite $suite (use: sanity units simulator report integration lint release)" >&2; exit 2 ;;
     esac
 done
 
