@@ -116,6 +116,8 @@ def test_changelog_release_generates_changelog(released):
     for name in fragments():
         with open(os.path.join(COLLECTION, "changelogs", "fragments", name)) as handle:
             for section, entries in yaml.safe_load(handle).items():
+                if section == "trivial":  # recorded nowhere, by design
+                    continue
                 for entry in entries if isinstance(entries, list) else [entries]:
                     assert entry in release["changes"][section], (name, entry)
     run([tool("antsibull-changelog"), "lint-changelog-yaml", "changelogs/changelog.yaml"], cwd=str(released))
