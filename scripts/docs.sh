@@ -29,7 +29,8 @@ echo "Module reference: $DEST/index.rst"
 if $HTML; then
     SITE=$ROOT/build/docs-site
     rm -rf "$SITE"
-    mkdir -m 0755 -p "$SITE"
+    mkdir -p "$(dirname "$SITE")"
+    mkdir -m 0755 "$SITE"   # sphinx-init wants a folder only its owner may write to
     # sphinx-init writes a Sphinx project and its own requirements (the Ansible theme).
     antsibull-docs sphinx-init --use-current --dest-dir "$SITE" --lenient --fail-on-error m365.admin
     "$PY" -m pip install --quiet -r "$SITE/requirements.txt"
