@@ -9,6 +9,7 @@ the changelog release, the tarball and the build context are made in a temporary
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -160,6 +161,42 @@ def test_collection_docs_lint():
     result = run([tool("antsibull-docs"), "lint-collection-docs", "--plugin-docs", "--validate-collection-refs", "all",
                   "."], cwd=COLLECTION)
     assert result.stdout.strip() == "", result.stdout
+
+
+def module_notes(name):
+    """The notes of a module's DOCUMENTATION, read without importing the module."""
+    with open(os.path.join(COLLECTION, "plugins", "modules", name + ".py")) as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            return " ".join(yaml.safe_load(node.value.value).get("notes") or [])
+    return ""
+
+
+def test_permissions_table_matches_module_docs():
+    """The permission table of docs/getting-started.md has a row per module, naming every
+    permission and Exchange role that the module's own documentation asks for."""
+    rows = {}
+    with open(os.path.join(COLLECTION, "docs", "getting-started.md")) as handle:
+        for line in handle:
+            match = re.match(r"^\| `([a-z_]+)` \|(.*)\|$", line.strip())
+            if match:
+                rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
+    for name in modules():
+        assert name in rows, "docs/getting-started.md has no permission row for %s" % name
+        cells = list(rows[name])
+        for other in re.findall(r"as `([a-z_]+)`", " ".join(cells)):
+            cells += rows[other]
+        text = " ".join(cells)
+        notes = module_notes(name)
+        for permission in set(re.findall(r"C\(([A-Z][A-Za-z]*(?:\.[A-Za-z]+)+)\)", notes)):
+            if permission == "Exchange.ManageAsApp":
+                assert rows[name][-1] != "-", "%s: no Exchange role in its row" % name
+            else:
+                assert "`%s`" % permission in text, "%s: %s is not in its row" % (name, permission)
+        for role in re.findall(r"(Global Reader|Exchange Recipient Administrator|Exchange Administrator|"
+                               r"Security Reader)", notes):
+            assert role in text, "%s: the role %s is not in its row" % (name, role)
 
 
 def test_module_reference_pages(tmp_path):
