@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/test.sh and scripts/demo.sh: the virtual environment, the staged
 # collection, and the tenant simulator. Source it; do not run it.
 
@@ -7,6 +8,7 @@ PY=$VENV/bin/python
 # ansible-test only runs inside .../ansible_collections/m365/admin and refuses a tree that an
 # enclosing git checkout ignores, so the collection is staged outside the checkout.
 STAGE_ROOT=${M365_STAGE:-${TMPDIR:-/tmp}/m365.admin-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)}
+# shellcheck disable=SC2034  # used by the scripts that source this file
 COLLECTION=$STAGE_ROOT/ansible_collections/m365/admin
 
 log() { printf '\n==> %s\n' "$*"; }
