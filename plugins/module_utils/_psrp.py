@@ -235,8 +235,8 @@ class PsrpExchangeClient(object):
             pool = self._pool_factory(self._wsman_factory(settings), settings.configuration_name)
             pool.open()
         except PsrpAuthenticationError as exc:
-            raise AuthenticationError("PowerShell remoting refused the sign-in (%s)" % exc, operation="Open runspace",
-                                      target=target)
+            raise AuthenticationError("PowerShell remoting refused the credentials of psrp_username (%s)" % exc,
+                                      operation="Open runspace", target=target)
         except WinRMTransportError as exc:
             if getattr(exc, "code", None) == 401:
                 raise AuthenticationError("PowerShell remoting refused the credentials of psrp_username (HTTP 401)",
