@@ -45,18 +45,28 @@ from ansible_collections.m365.admin.plugins.module_utils._exchange import Cmdlet
 PYPSRP_IMPORT_ERROR = None
 try:
     from pypsrp.exceptions import AuthenticationError as PsrpAuthenticationError
-    from pypsrp.exceptions import WinRMError, WinRMTransportError, WSManFaultError
+    from pypsrp.exceptions import WinRMError, WinRMTransportError
     from pypsrp.powershell import PowerShell, RunspacePool
     from pypsrp.wsman import WSMan
 except ImportError as exc:  # pragma: no cover - reported by the module
     PYPSRP_IMPORT_ERROR = exc
-    PsrpAuthenticationError = WinRMError = WinRMTransportError = WSManFaultError = Exception
     PowerShell = RunspacePool = WSMan = None
+
+    class WinRMError(Exception):
+        """Stands in for pypsrp's exceptions when it is missing (nothing raises them then)."""
+
+    class PsrpAuthenticationError(WinRMError):
+        """Stand-in."""
+
+    class WinRMTransportError(WinRMError):
+        """Stand-in."""
 
 try:
     from requests.exceptions import RequestException
-except ImportError:  # pragma: no cover
-    RequestException = OSError
+except ImportError:  # pragma: no cover - requests comes with pypsrp
+
+    class RequestException(IOError):
+        """Stands in for requests' base exception when it is missing."""
 
 STATEMENTS_PER_PIPELINE = 50
 MANAGEMENT_HOST = "microsoft.powershell"
@@ -242,7 +252,7 @@ class PsrpExchangeClient(object):
                 raise AuthenticationError("PowerShell remoting refused the credentials of psrp_username (HTTP 401)",
                                           operation="Open runspace", target=target, status=401)
             raise TransportError("PowerShell remoting failed: %s" % exc, operation="Open runspace", target=target)
-        except (WSManFaultError, WinRMError) as exc:
+        except WinRMError as exc:  # WSManFaultError among others
             raise ServiceError("PowerShell remoting refused the runspace: %s" % exc, operation="Open runspace",
                                target=target)
         except (RequestException, OSError) as exc:
@@ -280,7 +290,7 @@ class PsrpExchangeClient(object):
         self._open()
         try:
             return function(*args)
-        except (WinRMTransportError, WSManFaultError, WinRMError, RequestException, OSError) as exc:
+        except (WinRMError, RequestException, OSError) as exc:
             raise TransportError("PowerShell remoting failed: %s" % exc, operation="Run cmdlets",
                                  target=self.settings.server)
 
