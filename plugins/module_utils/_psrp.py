@@ -264,10 +264,12 @@ class PsrpExchangeClient(object):
                                  [("AppId", settings.app_id), ("CertificateThumbprint", settings.certificate_thumbprint),
                                   ("Organization", settings.organization), ("ShowBanner", False)])])[0]
             if result.error is not None:
-                raise AuthenticationError("Connect-ExchangeOnline failed on the management host: %s"
-                                          % result.error.describe(), operation="Connect-ExchangeOnline",
-                                          target=settings.organization, code=result.error.exception or None,
-                                          service_message=result.error.text)
+                # Without a connection no Exchange cmdlet exists in the runspace: do not keep it.
+                self._close()
+                raise AuthenticationError("the management host could not sign in to Exchange Online as app %s: %s"
+                                          % (settings.app_id, result.error.describe()),
+                                          operation="Connect-ExchangeOnline", target=settings.organization,
+                                          code=result.error.exception or None, service_message=result.error.text)
         return pool
 
     def _close(self):

@@ -9,9 +9,13 @@ import uuid
 
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _psrp
+from ansible_collections.m365.admin.plugins.module_utils import _module, _psrp
 from ansible_collections.m365.admin.plugins.module_utils._cas import SETTINGS, write_settings
-from ansible_collections.m365.admin.plugins.module_utils._connection import psrp_options
+from ansible_collections.m365.admin.plugins.module_utils._connection import (
+    CONNECTION_ARGUMENT_SPEC,
+    ConnectionSettings,
+    psrp_options,
+)
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -281,7 +285,8 @@ def test_failed_connect_is_an_authentication_error(tenant, monkeypatch):
     exchange, pool = client()
     with pytest.raises(AuthenticationError) as caught:
         run(exchange.invoke("Get-CASMailbox"))
-    assert "Connect-ExchangeOnline" in str(caught.value) and "Cannot find certificate" in str(caught.value)
+    assert "Connect-ExchangeOnline" in caught.value.to_message() and "Cannot find certificate" in str(caught.value)
+    assert pool.closed == 1
 
 
 def test_identity_with_powershell_in_it_is_only_a_name(tenant):
@@ -391,3 +396,36 @@ def test_on_premises_needs_no_app():
                                   exchange_certificate_thumbprint=None, exchange_organization=None,
                                   psrp_auth="kerberos", psrp_password=None), 60)
     assert result["configuration_name"] == "Microsoft.Exchange" and result["app_id"] is None
+
+
+# -- the connection layer chooses the transport ---------------------------------------------------
+def connection_params(**overrides):
+    base = {name: spec.get("default") for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
+    base.update(tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", client_id="8e1b9b4c-9f37-4a5e-a7f2-0b7d1c2e3f40",
+                client_secret="s3cret")
+    base.update(overrides)
+    return base
+
+
+def test_rest_ignores_the_psrp_options():
+    settings_ = ConnectionSettings.from_params(connection_params(psrp_server="https://not/a/host"))
+    assert settings_.exchange_transport == "rest" and settings_.psrp is None
+
+
+def test_psrp_options_are_validated_with_the_connection():
+    with pytest.raises(ConfigurationError) as caught:
+        ConnectionSettings.from_params(connection_params(exchange_transport="psrp"))
+    assert caught.value.option == "psrp_server"
+    settings_ = ConnectionSettings.from_params(connection_params(exchange_transport="psrp", **options()))
+    assert settings_.psrp["server"] == "mgmt01.contoso.local"
+    assert "secret" not in settings_.public_view().values()
+
+
+def test_the_connection_hands_modules_the_psrp_client(monkeypatch):
+    settings_ = ConnectionSettings.from_params(connection_params(exchange_transport="psrp", **options()))
+    monkeypatch.setattr(_module, "build_credential", lambda *args, **kwargs: None)
+    connection = _module.M365Connection(settings_)
+    exchange = run(connection.exchange())
+    assert isinstance(exchange, _psrp.PsrpExchangeClient)
+    assert exchange.settings.server == "mgmt01.contoso.local" and exchange.settings.auth == "negotiate"
+    run(connection.close())
