@@ -35,16 +35,16 @@ from ansible_collections.m365.admin.plugins.module_utils._connection import (
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
-from ansible_collections.m365.admin.plugins.module_utils._psrp import (
-    PYPSRP_IMPORT_ERROR,
-    PsrpExchangeClient,
-    PsrpSettings,
-)
 from ansible_collections.m365.admin.plugins.module_utils._http import (
     HTTP_IMPORT_ERROR,
     CABundle,
     ServiceSession,
     build_ssl_context,
+)
+from ansible_collections.m365.admin.plugins.module_utils._psrp import (
+    PYPSRP_IMPORT_ERROR,
+    PsrpExchangeClient,
+    PsrpSettings,
 )
 
 REQUIREMENTS = (
