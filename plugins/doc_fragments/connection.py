@@ -111,9 +111,18 @@ options:
     type: str
   psrp_port:
     description:
-      - WinRM port. Defaults to V(5986) with O(psrp_ssl=true), V(5985) without.
+      - The remoting port.
+      - Defaults to WinRM's V(5986) with O(psrp_ssl=true) and V(5985) without; with
+        O(psrp_configuration_name=Microsoft.Exchange), to IIS's V(443) and V(80).
       - If not set, E(M365_PSRP_PORT) is used.
     type: int
+  psrp_path:
+    description:
+      - The URL path of the remoting endpoint.
+      - Defaults to V(wsman) (the WinRM listener), or V(PowerShell) (the Exchange virtual directory in
+        IIS) with O(psrp_configuration_name=Microsoft.Exchange).
+      - If not set, E(M365_PSRP_PATH) is used.
+    type: str
   psrp_username:
     description:
       - The account that signs in to WinRM (required by every O(psrp_auth) except V(kerberos) with a

@@ -48,6 +48,7 @@ CONNECTION_ARGUMENT_SPEC = dict(
     request_timeout=dict(type="int", default=60, fallback=(env_fallback, ["M365_REQUEST_TIMEOUT"])),
     psrp_server=dict(type="str", fallback=(env_fallback, ["M365_PSRP_SERVER"])),
     psrp_port=dict(type="int", fallback=(env_fallback, ["M365_PSRP_PORT"])),
+    psrp_path=dict(type="str", fallback=(env_fallback, ["M365_PSRP_PATH"])),
     psrp_username=dict(type="str", fallback=(env_fallback, ["M365_PSRP_USERNAME"])),
     psrp_password=dict(type="str", no_log=True, fallback=(env_fallback, ["M365_PSRP_PASSWORD"])),
     psrp_certificate_path=dict(type="path", fallback=(env_fallback, ["M365_PSRP_CERTIFICATE_PATH"])),
@@ -237,9 +238,20 @@ def psrp_options(params, timeout):
                                  option="psrp_server")
     ssl = params.get("psrp_ssl")
     ssl = True if ssl is None else bool(ssl)
-    port = params.get("psrp_port") or (5986 if ssl else 5985)
+    configuration = (params.get("psrp_configuration_name") or "Microsoft.PowerShell").strip()
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", configuration):
+        raise ConfigurationError("psrp_configuration_name %r is not a session configuration name" % configuration,
+                                 option="psrp_configuration_name")
+    # An on-premises Exchange server publishes Microsoft.Exchange in IIS (/PowerShell on 80/443);
+    # everything else is WinRM's listener (/wsman on 5985/5986).
+    on_premises = configuration.lower() == "microsoft.exchange"
+    port = params.get("psrp_port") or ((443 if ssl else 80) if on_premises else (5986 if ssl else 5985))
     if not 0 < port < 65536:
         raise ConfigurationError("psrp_port must be between 1 and 65535, got %s" % port, option="psrp_port")
+    path = (params.get("psrp_path") or ("PowerShell" if on_premises else "wsman")).strip().strip("/")
+    if not re.match(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", path):
+        raise ConfigurationError("psrp_path %r is not a URL path such as wsman or PowerShell" % path,
+                                 option="psrp_path")
     auth = params.get("psrp_auth") or "negotiate"
     username = params.get("psrp_username")
     password = params.get("psrp_password")
@@ -268,10 +280,6 @@ def psrp_options(params, timeout):
     else:
         _check_readable_file(validation, "psrp_cert_validation")
         cert_validation = validation
-    configuration = (params.get("psrp_configuration_name") or "Microsoft.PowerShell").strip()
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", configuration):
-        raise ConfigurationError("psrp_configuration_name %r is not a session configuration name" % configuration,
-                                 option="psrp_configuration_name")
     organization = (params.get("exchange_organization") or "").strip() or None
     app_id = (params.get("exchange_app_id") or "").strip() or None
     thumbprint = (params.get("exchange_certificate_thumbprint") or "").replace(" ", "").strip() or None
@@ -296,7 +304,7 @@ def psrp_options(params, timeout):
     return dict(server=server, port=port, username=username, password=password, auth=auth, ssl=ssl,
                 cert_validation=cert_validation, configuration_name=configuration, organization=organization,
                 app_id=app_id, certificate_thumbprint=thumbprint.upper() if thumbprint else None, timeout=timeout,
-                certificate_path=certificate, certificate_key_path=key)
+                certificate_path=certificate, certificate_key_path=key, path=path)
 
 
 def _pick_auth_method(params):

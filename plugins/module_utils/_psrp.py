@@ -190,7 +190,7 @@ class PsrpSettings(object):
 
     def __init__(self, server, port, username, password, auth, ssl, cert_validation, configuration_name,
                  organization, app_id, certificate_thumbprint, timeout, certificate_path=None,
-                 certificate_key_path=None):
+                 certificate_key_path=None, path="wsman"):
         self.server = server
         self.port = port
         self.username = username
@@ -205,6 +205,7 @@ class PsrpSettings(object):
         self.timeout = timeout
         self.certificate_path = certificate_path
         self.certificate_key_path = certificate_key_path
+        self.path = path
 
     @property
     def management_host(self):
@@ -212,7 +213,7 @@ class PsrpSettings(object):
 
     def wsman_kwargs(self):
         kwargs = dict(port=self.port, username=self.username, password=self.password, ssl=self.ssl,
-                      auth=self.auth, cert_validation=self.cert_validation, path="wsman",
+                      auth=self.auth, cert_validation=self.cert_validation, path=self.path,
                       connection_timeout=self.timeout, read_timeout=self.timeout + 30,
                       operation_timeout=min(self.timeout, 60))
         if self.auth == "certificate":

@@ -43,8 +43,13 @@ ERROR_UNSUPPORTED = 2150858770
 ERROR_INVALID_RESOURCE_URI = 2150858811
 
 
+# WinRM's listener (/wsman) hosts the Windows PowerShell configurations of a management host; an
+# on-premises Exchange server publishes Microsoft.Exchange in IIS at /PowerShell instead.
+CONFIGURATIONS_BY_PATH = {"/wsman": ("microsoft.powershell",), "/powershell": ("microsoft.exchange",)}
+
+
 def is_wsman_path(path):
-    return path.lower().rstrip("/") == "/wsman"
+    return path.lower().rstrip("/") in CONFIGURATIONS_BY_PATH
 
 
 class WSManFault(Exception):
@@ -122,7 +127,8 @@ def _selector(header, name):
 
 def handle(sim, req):
     """One WS-Management request: authenticate, parse the envelope, dispatch on wsa:Action."""
-    req.route = ("wsman", "POST /wsman")
+    endpoint = req.path.lower().rstrip("/")
+    req.route = ("wsman", "POST %s" % endpoint)
     host = sim.psrp
     if req.method != "POST":
         return Response(405, body=b"", content_type="text/plain")
@@ -139,10 +145,10 @@ def handle(sim, req):
     action = (header.findtext("wsa:Action", "", NS) or "").strip()
     message_id = (header.findtext("wsa:MessageID", "", NS) or "").strip()
     resource_uri = (header.findtext("wsman:ResourceURI", "", NS) or "").strip()
-    req.route = ("wsman", "POST /wsman %s" % action.rsplit("/", 1)[-1])
+    req.route = ("wsman", "POST %s %s" % (endpoint, action.rsplit("/", 1)[-1]))
     try:
         if action == TRANSFER + "Create":
-            children = _create(host, resource_uri, header, body, req)
+            children = _create(host, resource_uri, body, req, CONFIGURATIONS_BY_PATH[endpoint])
             return _reply(_envelope(TRANSFER + "CreateResponse", message_id, children))
         shell_id = _selector(header, "ShellId")
         shell = host.shell(shell_id)
@@ -189,8 +195,9 @@ def handle(sim, req):
         return fault_response(message_id, fault)
 
 
-def _create(host, resource_uri, header, body, req):
-    if not resource_uri.lower().startswith(RESOURCE_PREFIX):
+def _create(host, resource_uri, body, req, allowed):
+    if not resource_uri.lower().startswith(RESOURCE_PREFIX) or \
+            resource_uri[len(RESOURCE_PREFIX):].lower() not in allowed:
         raise WSManFault(ERROR_INVALID_RESOURCE_URI, "The WS-Management service cannot process the request. The "
                          "resource URI (%s) was not found in the WS-Management catalog." % resource_uri,
                          subcode="w:DestinationUnreachable")
@@ -203,7 +210,7 @@ def _create(host, resource_uri, header, body, req):
     host.create(shell_id, configuration, base64.b64decode(creation.text.strip()))
 
     created = ET.Element(_q("wst", "ResourceCreated"))
-    ET.SubElement(created, _q("wsa", "Address")).text = req.origin + "/wsman"
+    ET.SubElement(created, _q("wsa", "Address")).text = req.origin + req.path
     params = ET.SubElement(created, _q("wsa", "ReferenceParameters"))
     ET.SubElement(params, _q("wsman", "ResourceURI")).text = resource_uri
     selectors = ET.SubElement(params, _q("wsman", "SelectorSet"))

@@ -10,11 +10,11 @@ from pypsrp.wsman import WSMan
 INJECTION = "x'; Remove-Mailbox -Identity *; '"
 
 
-def wsman(info, password=None):
+def wsman(info, password=None, path=None):
     psrp = info["psrp"]
     return WSMan(psrp["server"], port=psrp["port"], username=psrp["username"],
                  password=password or psrp["password"], ssl=True, auth="basic", cert_validation=info["ca_path"],
-                 path=psrp["path"])
+                 path=path or psrp["path"])
 
 
 def connect(pool, info, app="admin", thumbprint=None):
@@ -58,7 +58,7 @@ def test_reader_app_cannot_see_write_cmdlets(sim):
 
 
 def test_on_premises_endpoint_and_the_two_error_channels(sim):
-    with RunspacePool(wsman(sim.info), configuration_name="Microsoft.Exchange") as pool:
+    with RunspacePool(wsman(sim.info, path="PowerShell"), configuration_name="Microsoft.Exchange") as pool:
         ps, output = run(pool, "Get-CASMailbox", Identity=INJECTION)
         # Non-terminating: the pipeline completes, the record is in the error stream.
         assert not ps.had_errors and output == []
@@ -75,7 +75,7 @@ def test_on_premises_endpoint_and_the_two_error_channels(sim):
 
 
 def test_set_outputs_nothing_and_warns_when_nothing_changed(sim):
-    with RunspacePool(wsman(sim.info), configuration_name="Microsoft.Exchange") as pool:
+    with RunspacePool(wsman(sim.info, path="PowerShell"), configuration_name="Microsoft.Exchange") as pool:
         ps, output = run(pool, "Get-CASMailbox", ResultSize=1)
         mailbox = output[0].extended_properties
         ps, output = run(pool, "Set-CASMailbox", Identity=str(mailbox["Guid"]), ImapEnabled=not mailbox["ImapEnabled"])
@@ -87,7 +87,7 @@ def test_set_outputs_nothing_and_warns_when_nothing_changed(sim):
 
 
 def test_statements_with_merged_streams_keep_their_order(sim):
-    with RunspacePool(wsman(sim.info), configuration_name="Microsoft.Exchange") as pool:
+    with RunspacePool(wsman(sim.info, path="PowerShell"), configuration_name="Microsoft.Exchange") as pool:
         ps = PowerShell(pool)
         ps.add_cmdlet("Get-CASMailbox").add_parameter("Identity", "nobody").merge_error("output").add_statement()
         ps.add_cmdlet("Select-Object").add_parameter("InputObject", "marker").add_statement()
@@ -97,6 +97,15 @@ def test_statements_with_merged_streams_keep_their_order(sim):
         assert not ps.had_errors and not ps.streams.error
         assert "couldn't be found" in str(output[0]) and output[1] == "marker"
         assert list(output[2].extended_properties) == ["SmtpClientAuthenticationDisabled"]
+
+
+def test_each_endpoint_hosts_its_own_configuration(sim):
+    with pytest.raises(Exception) as caught:
+        RunspacePool(wsman(sim.info), configuration_name="Microsoft.Exchange").open()
+    assert "not found in the WS-Management catalog" in str(caught.value)
+    with pytest.raises(Exception) as caught:
+        RunspacePool(wsman(sim.info, path="PowerShell")).open()
+    assert "not found in the WS-Management catalog" in str(caught.value)
 
 
 def test_wrong_password_and_unknown_shell(sim):

@@ -384,6 +384,7 @@ def test_options_default_port_and_upper_case_thumbprint():
     (dict(exchange_certificate_thumbprint="abc"), "exchange_certificate_thumbprint"),
     (dict(exchange_organization=None), "exchange_organization"),
     (dict(psrp_configuration_name="Microsoft.Exchange; x"), "psrp_configuration_name"),
+    (dict(psrp_path="wsman?x=1"), "psrp_path"),
 ])
 def test_options_name_the_bad_one(overrides, option):
     with pytest.raises(ConfigurationError) as caught:
@@ -396,6 +397,9 @@ def test_on_premises_needs_no_app():
                                   exchange_certificate_thumbprint=None, exchange_organization=None,
                                   psrp_auth="kerberos", psrp_password=None), 60)
     assert result["configuration_name"] == "Microsoft.Exchange" and result["app_id"] is None
+    assert (result["path"], result["port"]) == ("PowerShell", 443)
+    assert psrp_options(options(), 60)["path"] == "wsman"
+    assert psrp_options(options(psrp_path="/custom/"), 60)["path"] == "custom"
 
 
 # -- the connection layer chooses the transport ---------------------------------------------------
