@@ -40,7 +40,8 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ServiceError,
     TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, CmdletResult
+from ansible_collections.m365.admin.plugins.module_utils._exchange import RETRYABLE_STATUS, CmdletError, CmdletResult
+from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
 
 PYPSRP_IMPORT_ERROR = None
 try:
@@ -69,6 +70,7 @@ except ImportError:  # pragma: no cover - requests comes with pypsrp
         """Stands in for requests' base exception when it is missing."""
 
 STATEMENTS_PER_PIPELINE = 50
+MAX_ATTEMPTS = 4
 MANAGEMENT_HOST = "microsoft.powershell"
 CMDLET_RE = re.compile(r"^[A-Za-z]+-[A-Za-z0-9]+$")
 PARAMETER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -176,6 +178,12 @@ def error_from_record(record):
     match = FQID_RE.search(getattr(record, "fq_error", None) or "")
     status = STATUS_BY_EXCEPTION.get(exception_type, STATUS_BY_EXCEPTION.get(reason, 400))
     return CmdletError(status, exception_type, exception_type, text, match.group(1) if match else None)
+
+
+def retryable(result, safe):
+    """A throttled answer (the cmdlet did not run) always, another transient one when the call is safe."""
+    error = result.error
+    return error is not None and error.transient and (safe or error.status in RETRYABLE_STATUS)
 
 
 def warning_text(record):
@@ -301,7 +309,15 @@ class PsrpExchangeClient(object):
     async def invoke(self, cmdlet, parameters=None, select=None, target=None, safe=None):
         """Run one cmdlet (its output trimmed to ``select`` by Select-Object). Raises the typed error."""
         pairs = marshal(cmdlet, parameters)
-        result = await self._call(self._invoke_one, cmdlet, pairs, list(select or []))
+        if safe is None:
+            safe = cmdlet.startswith("Get-")
+        attempt = 0
+        while True:
+            result = await self._call(self._invoke_one, cmdlet, pairs, list(select or []))
+            attempt += 1
+            if not (retryable(result, safe) and attempt < MAX_ATTEMPTS):
+                break
+            await asyncio.sleep(retry_after_seconds(None, attempt))
         if result.error is not None:
             result.error.raise_error(cmdlet, target or (parameters or {}).get("Identity"))
         return result
@@ -334,16 +350,29 @@ class PsrpExchangeClient(object):
     async def invoke_many(self, commands, operation="Exchange batch", idempotent=False):
         """Run (cmdlet, parameters) pairs, many per pipeline; one CmdletResult per command, in order.
 
-        Failures are returned, not raised. ``operation`` and ``idempotent`` are accepted for the
-        REST client's interface: a statement is never sent twice unless it did not run.
+        Failures are returned, not raised. A throttled command is run again after a back-off;
+        another transient failure only for Get- cmdlets or when ``idempotent`` (the commands set
+        absolute values). ``operation`` is accepted for the REST client's interface.
         """
         prepared = [(cmdlet, marshal(cmdlet, parameters)) for cmdlet, parameters in commands]
         results = [None] * len(prepared)
+        attempts = [0] * len(prepared)
         pending = list(range(len(prepared)))
         while pending:
-            chunk = pending[:STATEMENTS_PER_PIPELINE]
-            done = await self._call(self._run_chunk, prepared, chunk, results)
-            pending = chunk[done:] + pending[len(chunk):]
+            again = []
+            while pending:
+                chunk = pending[:STATEMENTS_PER_PIPELINE]
+                done = await self._call(self._run_chunk, prepared, chunk, results)
+                for index in chunk[:done]:
+                    attempts[index] += 1
+                    safe = idempotent or prepared[index][0].startswith("Get-")
+                    if retryable(results[index], safe) and attempts[index] < MAX_ATTEMPTS:
+                        again.append(index)
+                pending = chunk[done:] + pending[len(chunk):]
+            if again:
+                # Throttled or transient answers: once more after a back-off, in one pipeline.
+                await asyncio.sleep(retry_after_seconds(None, max(attempts[index] for index in again)))
+            pending = again
         return results
 
     def _run_chunk(self, prepared, chunk, results):

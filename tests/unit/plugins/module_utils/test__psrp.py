@@ -24,6 +24,8 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
 )
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Change, NoOp, Target
 
+pytestmark = pytest.mark.usefixtures("no_sleep")
+
 INJECTION = "x'; Remove-Mailbox -Identity *; '"
 NOT_FOUND = "The operation couldn't be performed because object '%s' couldn't be found on 'DC01.contoso.local'."
 NO_OP = "The command completed successfully but no settings of '%s' have been modified."
@@ -351,6 +353,35 @@ def test_write_settings_reports_failures_and_no_ops_like_rest(tenant):
     assert [type(o).__name__ for o in outcomes] == ["NoOp", "Failure"]
     assert isinstance(outcomes[0], NoOp) and outcomes[0].target.label == "bob@contoso.com"
     assert NOT_FOUND % INJECTION in outcomes[1].error
+
+
+def test_throttled_commands_run_again_after_a_back_off(tenant, monkeypatch):
+    throttled = set(["bob@contoso.com"])
+    plain_run = tenant.run
+
+    def throttle_once(cmdlet, params):
+        if params.get("Identity") in throttled:
+            throttled.discard(params.get("Identity"))
+            return [], [], Record("ThrottlingException", "Micro delay applied. Retry later."), None
+        return plain_run(cmdlet, params)
+    monkeypatch.setattr(tenant, "run", throttle_once)
+    exchange, pool = client(configuration_name="Microsoft.Exchange")
+    results = run(exchange.invoke_many([("Set-CASMailbox", {"Identity": "adele@contoso.com", "ImapEnabled": False}),
+                                        ("Set-CASMailbox", {"Identity": "bob@contoso.com", "ImapEnabled": True})]))
+    assert [r.ok for r in results] == [True, True]
+    assert tenant.mailboxes[1]["ImapEnabled"] is True
+    assert len(tenant.pipelines) == 2
+    throttled.add("adele@contoso.com")
+    result = run(exchange.invoke("Get-CASMailbox", {"Identity": "adele@contoso.com"}))
+    assert result.values[0]["PrimarySmtpAddress"] == "adele@contoso.com"
+
+
+def test_persistent_throttling_is_reported(tenant, monkeypatch):
+    monkeypatch.setattr(tenant, "run", lambda cmdlet, params: (
+        [], [], Record("ThrottlingException", "Micro delay applied."), None))
+    exchange, pool = client(configuration_name="Microsoft.Exchange")
+    results = run(exchange.invoke_many([("Get-CASMailbox", {"Identity": "adele@contoso.com"})]))
+    assert results[0].error.status == 429 and len(tenant.pipelines) == _psrp.MAX_ATTEMPTS
 
 
 # -- options ----------------------------------------------------------------------------------------
