@@ -37,6 +37,7 @@ import uuid
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
+    OutcomeUnknownError,
     ServiceError,
     TransportError,
 )
@@ -293,15 +294,20 @@ class PsrpExchangeClient(object):
         async with self._lock:
             await asyncio.to_thread(self._close)
 
-    async def _call(self, function, *args):
+    async def _call(self, writes, function, *args):
         async with self._lock:
-            return await asyncio.to_thread(self._guarded, function, *args)
+            return await asyncio.to_thread(self._guarded, writes, function, *args)
 
-    def _guarded(self, function, *args):
+    def _guarded(self, writes, function, *args):
         self._open()
         try:
             return function(*args)
         except (WinRMError, RequestException, OSError) as exc:
+            if writes:
+                raise OutcomeUnknownError(
+                    "PowerShell remoting failed while changes were being made (%s); some may have been applied: "
+                    "run the task again (it only changes what still differs)" % exc, operation="Run cmdlets",
+                    target=self.settings.server)
             raise TransportError("PowerShell remoting failed: %s" % exc, operation="Run cmdlets",
                                  target=self.settings.server)
 
@@ -313,7 +319,8 @@ class PsrpExchangeClient(object):
             safe = cmdlet.startswith("Get-")
         attempt = 0
         while True:
-            result = await self._call(self._invoke_one, cmdlet, pairs, list(select or []))
+            result = await self._call(not cmdlet.startswith("Get-"), self._invoke_one, cmdlet, pairs,
+                                      list(select or []))
             attempt += 1
             if not (retryable(result, safe) and attempt < MAX_ATTEMPTS):
                 break
@@ -362,7 +369,8 @@ class PsrpExchangeClient(object):
             again = []
             while pending:
                 chunk = pending[:STATEMENTS_PER_PIPELINE]
-                done = await self._call(self._run_chunk, prepared, chunk, results)
+                writes = any(not prepared[index][0].startswith("Get-") for index in chunk)
+                done = await self._call(writes, self._run_chunk, prepared, chunk, results)
                 for index in chunk[:done]:
                     attempts[index] += 1
                     safe = idempotent or prepared[index][0].startswith("Get-")

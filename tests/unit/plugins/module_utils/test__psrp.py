@@ -20,7 +20,9 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
+    TransportError,
 )
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Change, NoOp, Target
 
@@ -382,6 +384,18 @@ def test_persistent_throttling_is_reported(tenant, monkeypatch):
     exchange, pool = client(configuration_name="Microsoft.Exchange")
     results = run(exchange.invoke_many([("Get-CASMailbox", {"Identity": "adele@contoso.com"})]))
     assert results[0].error.status == 429 and len(tenant.pipelines) == _psrp.MAX_ATTEMPTS
+
+
+def test_a_lost_connection_during_writes_is_an_unknown_outcome(tenant, monkeypatch):
+    def drop(cmdlet, params):
+        raise ConnectionResetError("connection reset by peer")
+    monkeypatch.setattr(tenant, "run", drop)
+    exchange, pool = client(configuration_name="Microsoft.Exchange")
+    with pytest.raises(OutcomeUnknownError):
+        run(exchange.invoke_many([("Set-CASMailbox", {"Identity": "adele@contoso.com", "ImapEnabled": False})]))
+    with pytest.raises(TransportError) as caught:
+        run(exchange.invoke("Get-CASMailbox"))
+    assert not isinstance(caught.value, OutcomeUnknownError)
 
 
 # -- options ----------------------------------------------------------------------------------------
