@@ -97,10 +97,98 @@ options:
       - V(rest) uses the Exchange Online admin REST endpoint, the one the ExchangeOnlineManagement v3
         PowerShell module itself uses.
       - V(psrp) uses PowerShell remoting to a Windows management host or an on-premises Exchange server.
+      - Only the Exchange cmdlets move; Microsoft Graph (user and group resolution) still uses the
+        credential above.
       - If not set, E(M365_EXCHANGE_TRANSPORT) is used.
     type: str
     default: rest
     choices: [rest, psrp]
+  psrp_server:
+    description:
+      - With O(exchange_transport=psrp), the host name of the Windows management host (with the
+        ExchangeOnlineManagement module) or of the on-premises Exchange server.
+      - If not set, E(M365_PSRP_SERVER) is used.
+    type: str
+  psrp_port:
+    description:
+      - The remoting port.
+      - Defaults to WinRM's V(5986) with O(psrp_ssl=true) and V(5985) without; with
+        O(psrp_configuration_name=Microsoft.Exchange), to IIS's V(443) and V(80).
+      - If not set, E(M365_PSRP_PORT) is used.
+    type: int
+  psrp_path:
+    description:
+      - The URL path of the remoting endpoint.
+      - Defaults to V(wsman) (the WinRM listener), or V(PowerShell) (the Exchange virtual directory in
+        IIS) with O(psrp_configuration_name=Microsoft.Exchange).
+      - If not set, E(M365_PSRP_PATH) is used.
+    type: str
+  psrp_username:
+    description:
+      - The account that signs in to WinRM (required by every O(psrp_auth) except V(kerberos) with a
+        ticket cache and V(certificate)).
+      - If not set, E(M365_PSRP_USERNAME) is used.
+    type: str
+  psrp_password:
+    description:
+      - The password of O(psrp_username).
+      - If not set, E(M365_PSRP_PASSWORD) is used.
+    type: str
+  psrp_auth:
+    description:
+      - WinRM authentication. V(basic) and V(certificate) require O(psrp_ssl=true).
+      - If not set, E(M365_PSRP_AUTH) is used.
+    type: str
+    default: negotiate
+    choices: [negotiate, kerberos, ntlm, certificate, credssp, basic]
+  psrp_certificate_path:
+    description:
+      - With O(psrp_auth=certificate), the PEM file of the WinRM client certificate.
+      - If not set, E(M365_PSRP_CERTIFICATE_PATH) is used.
+    type: path
+  psrp_certificate_key_path:
+    description:
+      - With O(psrp_auth=certificate), the PEM file of the certificate's private key.
+      - If not set, E(M365_PSRP_CERTIFICATE_KEY_PATH) is used.
+    type: path
+  psrp_ssl:
+    description:
+      - Use WinRM over HTTPS.
+      - If not set, E(M365_PSRP_SSL) is used.
+    type: bool
+    default: true
+  psrp_cert_validation:
+    description:
+      - How the WinRM HTTPS certificate is checked, V(true), V(false), or the path of a CA bundle.
+      - If not set, E(M365_PSRP_CERT_VALIDATION) is used.
+    type: str
+    default: "true"
+  psrp_configuration_name:
+    description:
+      - The PowerShell session configuration.
+      - V(Microsoft.PowerShell) on a management host, where the module runs C(Connect-ExchangeOnline)
+        with O(exchange_app_id), O(exchange_certificate_thumbprint) and O(exchange_organization) first.
+      - V(Microsoft.Exchange) on an on-premises Exchange server, where the cmdlets run as O(psrp_username).
+      - If not set, E(M365_PSRP_CONFIGURATION_NAME) is used.
+    type: str
+    default: Microsoft.PowerShell
+  exchange_organization:
+    description:
+      - The organization for C(Connect-ExchangeOnline -Organization) on a management host, such as
+        V(contoso.onmicrosoft.com).
+      - If not set, E(M365_EXCHANGE_ORGANIZATION) is used.
+    type: str
+  exchange_app_id:
+    description:
+      - The application (client) ID for C(Connect-ExchangeOnline -AppId) on a management host.
+      - If not set, E(M365_EXCHANGE_APP_ID) is used.
+    type: str
+  exchange_certificate_thumbprint:
+    description:
+      - The SHA-1 thumbprint of the app's certificate in the management host's certificate store, for
+        C(Connect-ExchangeOnline -CertificateThumbprint).
+      - If not set, E(M365_EXCHANGE_CERTIFICATE_THUMBPRINT) is used.
+    type: str
   request_timeout:
     description:
       - Seconds to wait for one HTTP answer before the request is treated as lost.

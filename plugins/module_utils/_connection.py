@@ -46,6 +46,24 @@ CONNECTION_ARGUMENT_SPEC = dict(
     exchange_transport=dict(type="str", default="rest", choices=["rest", "psrp"],
                             fallback=(env_fallback, ["M365_EXCHANGE_TRANSPORT"])),
     request_timeout=dict(type="int", default=60, fallback=(env_fallback, ["M365_REQUEST_TIMEOUT"])),
+    psrp_server=dict(type="str", fallback=(env_fallback, ["M365_PSRP_SERVER"])),
+    psrp_port=dict(type="int", fallback=(env_fallback, ["M365_PSRP_PORT"])),
+    psrp_path=dict(type="str", fallback=(env_fallback, ["M365_PSRP_PATH"])),
+    psrp_username=dict(type="str", fallback=(env_fallback, ["M365_PSRP_USERNAME"])),
+    psrp_password=dict(type="str", no_log=True, fallback=(env_fallback, ["M365_PSRP_PASSWORD"])),
+    psrp_certificate_path=dict(type="path", fallback=(env_fallback, ["M365_PSRP_CERTIFICATE_PATH"])),
+    psrp_certificate_key_path=dict(type="path", fallback=(env_fallback, ["M365_PSRP_CERTIFICATE_KEY_PATH"])),
+    psrp_auth=dict(type="str", default="negotiate",
+                   choices=["negotiate", "kerberos", "ntlm", "certificate", "credssp", "basic"],
+                   fallback=(env_fallback, ["M365_PSRP_AUTH"])),
+    psrp_ssl=dict(type="bool", default=True, fallback=(env_fallback, ["M365_PSRP_SSL"])),
+    psrp_cert_validation=dict(type="str", default="true", fallback=(env_fallback, ["M365_PSRP_CERT_VALIDATION"])),
+    psrp_configuration_name=dict(type="str", default="Microsoft.PowerShell",
+                                 fallback=(env_fallback, ["M365_PSRP_CONFIGURATION_NAME"])),
+    exchange_organization=dict(type="str", fallback=(env_fallback, ["M365_EXCHANGE_ORGANIZATION"])),
+    exchange_app_id=dict(type="str", fallback=(env_fallback, ["M365_EXCHANGE_APP_ID"])),
+    exchange_certificate_thumbprint=dict(type="str",
+                                         fallback=(env_fallback, ["M365_EXCHANGE_CERTIFICATE_THUMBPRINT"])),
 )
 
 # Microsoft's documented hosts per national cloud (Graph "national cloud deployments",
@@ -81,7 +99,7 @@ class ConnectionSettings(object):
 
     def __init__(self, tenant_id, client_id, client_secret, client_certificate_path,
                  client_certificate_password, federated_token_file, auth_method, cloud,
-                 graph_url, exchange_url, authority_url, ca_path, exchange_transport, request_timeout):
+                 graph_url, exchange_url, authority_url, ca_path, exchange_transport, request_timeout, psrp=None):
         self.tenant_id = tenant_id
         self.client_id = client_id
         self.client_secret = client_secret
@@ -96,6 +114,7 @@ class ConnectionSettings(object):
         self.ca_path = ca_path
         self.exchange_transport = exchange_transport
         self.request_timeout = request_timeout
+        self.psrp = psrp  # the validated psrp_* options (a dict) when exchange_transport is psrp
 
     @property
     def graph_scope(self):
@@ -192,13 +211,100 @@ class ConnectionSettings(object):
             raise ConfigurationError("request_timeout must be between 1 and 900 seconds, got %s" % timeout,
                                      option="request_timeout")
 
+        transport = params.get("exchange_transport") or "rest"
+        psrp = psrp_options(params, timeout) if transport == "psrp" else None
+
         return cls(tenant_id=tenant_id, client_id=client_id, client_secret=params.get("client_secret"),
                    client_certificate_path=params.get("client_certificate_path"),
                    client_certificate_password=params.get("client_certificate_password"),
                    federated_token_file=params.get("federated_token_file"),
                    auth_method=auth_method, cloud=cloud, ca_path=ca_path,
-                   exchange_transport=params.get("exchange_transport") or "rest",
-                   request_timeout=timeout, **urls)
+                   exchange_transport=transport, request_timeout=timeout, psrp=psrp, **urls)
+
+
+THUMBPRINT_RE = re.compile(r"^[0-9A-Fa-f]{40}$")
+PASSWORD_AUTHS = ("negotiate", "ntlm", "credssp", "basic")
+
+
+def psrp_options(params, timeout):
+    """Validate the psrp_* and exchange_* options of exchange_transport=psrp (nothing is sent before)."""
+    server = (params.get("psrp_server") or "").strip()
+    if not server:
+        raise ConfigurationError("exchange_transport=psrp requires psrp_server (or M365_PSRP_SERVER): the Windows "
+                                 "management host or on-premises Exchange server to connect to",
+                                 option="psrp_server")
+    if re.search(r"[\s/?#@]", server) or "://" in server:
+        raise ConfigurationError("psrp_server %r must be a host name or address, not a URL" % server,
+                                 option="psrp_server")
+    ssl = params.get("psrp_ssl")
+    ssl = True if ssl is None else bool(ssl)
+    configuration = (params.get("psrp_configuration_name") or "Microsoft.PowerShell").strip()
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", configuration):
+        raise ConfigurationError("psrp_configuration_name %r is not a session configuration name" % configuration,
+                                 option="psrp_configuration_name")
+    # An on-premises Exchange server publishes Microsoft.Exchange in IIS (/PowerShell on 80/443);
+    # everything else is WinRM's listener (/wsman on 5985/5986).
+    on_premises = configuration.lower() == "microsoft.exchange"
+    port = params.get("psrp_port") or ((443 if ssl else 80) if on_premises else (5986 if ssl else 5985))
+    if not 0 < port < 65536:
+        raise ConfigurationError("psrp_port must be between 1 and 65535, got %s" % port, option="psrp_port")
+    path = (params.get("psrp_path") or ("PowerShell" if on_premises else "wsman")).strip().strip("/")
+    if not re.match(r"^[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*$", path):
+        raise ConfigurationError("psrp_path %r is not a URL path such as wsman or PowerShell" % path,
+                                 option="psrp_path")
+    auth = params.get("psrp_auth") or "negotiate"
+    username = params.get("psrp_username")
+    password = params.get("psrp_password")
+    if auth in PASSWORD_AUTHS and not (username and password):
+        raise ConfigurationError("psrp_auth=%s requires psrp_username and psrp_password (or M365_PSRP_USERNAME "
+                                 "and M365_PSRP_PASSWORD)" % auth,
+                                 option="psrp_username" if not username else "psrp_password")
+    certificate = key = None
+    if auth == "certificate":
+        certificate, key = params.get("psrp_certificate_path"), params.get("psrp_certificate_key_path")
+        for option, value in (("psrp_certificate_path", certificate), ("psrp_certificate_key_path", key)):
+            if not value:
+                raise ConfigurationError("psrp_auth=certificate requires psrp_certificate_path and "
+                                         "psrp_certificate_key_path (PEM files of the WinRM client certificate)",
+                                         option=option)
+            _check_readable_file(value, option)
+    if auth in ("basic", "certificate") and not ssl:
+        raise ConfigurationError("psrp_auth=%s sends its credential unencrypted over HTTP: set psrp_ssl=true "
+                                 "(WinRM over HTTPS)" % auth, option="psrp_ssl")
+    validation = params.get("psrp_cert_validation")
+    validation = "true" if validation is None else str(validation).strip()
+    if validation.lower() in ("true", "yes", "on", "1"):
+        cert_validation = True
+    elif validation.lower() in ("false", "no", "off", "0"):
+        cert_validation = False
+    else:
+        _check_readable_file(validation, "psrp_cert_validation")
+        cert_validation = validation
+    organization = (params.get("exchange_organization") or "").strip() or None
+    app_id = (params.get("exchange_app_id") or "").strip() or None
+    thumbprint = (params.get("exchange_certificate_thumbprint") or "").replace(" ", "").strip() or None
+    if configuration.lower() == "microsoft.powershell":
+        # A management host: Connect-ExchangeOnline with certificate-based app-only sign-in.
+        for option, value in (("exchange_app_id", app_id), ("exchange_certificate_thumbprint", thumbprint),
+                              ("exchange_organization", organization)):
+            if not value:
+                raise ConfigurationError(
+                    "psrp_configuration_name=Microsoft.PowerShell (a management host running Connect-ExchangeOnline) "
+                    "requires exchange_app_id, exchange_certificate_thumbprint and exchange_organization; use "
+                    "psrp_configuration_name=Microsoft.Exchange for an on-premises Exchange server", option=option)
+        if not is_guid(app_id):
+            raise ConfigurationError("exchange_app_id %r is not a GUID (the application (client) ID)" % app_id,
+                                     option="exchange_app_id")
+        if not THUMBPRINT_RE.match(thumbprint):
+            raise ConfigurationError("exchange_certificate_thumbprint must be the certificate's SHA-1 thumbprint "
+                                     "(40 hexadecimal digits)", option="exchange_certificate_thumbprint")
+        if not (is_guid(organization) or DOMAIN_RE.match(organization)):
+            raise ConfigurationError("exchange_organization %r is not a domain such as contoso.onmicrosoft.com"
+                                     % organization, option="exchange_organization")
+    return dict(server=server, port=port, username=username, password=password, auth=auth, ssl=ssl,
+                cert_validation=cert_validation, configuration_name=configuration, organization=organization,
+                app_id=app_id, certificate_thumbprint=thumbprint.upper() if thumbprint else None, timeout=timeout,
+                certificate_path=certificate, certificate_key_path=key, path=path)
 
 
 def _pick_auth_method(params):

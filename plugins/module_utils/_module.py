@@ -41,6 +41,11 @@ from ansible_collections.m365.admin.plugins.module_utils._http import (
     ServiceSession,
     build_ssl_context,
 )
+from ansible_collections.m365.admin.plugins.module_utils._psrp import (
+    PYPSRP_IMPORT_ERROR,
+    PsrpExchangeClient,
+    PsrpSettings,
+)
 
 REQUIREMENTS = (
     ("msgraph-core and httpx", HTTP_IMPORT_ERROR),
@@ -72,10 +77,11 @@ class M365Connection(object):
         return self._graph
 
     async def exchange(self):
-        if self.settings.exchange_transport != "rest":
-            raise ConfigurationError(
-                "exchange_transport=%s is not available in this version of the collection; use rest"
-                % self.settings.exchange_transport, option="exchange_transport")
+        if self._exchange is None and self.settings.exchange_transport == "psrp":
+            if PYPSRP_IMPORT_ERROR is not None:
+                raise ConfigurationError("exchange_transport=psrp needs the Python library pypsrp (%s)"
+                                         % PYPSRP_IMPORT_ERROR, option="exchange_transport")
+            self._exchange = PsrpExchangeClient(PsrpSettings(**self.settings.psrp))
         if self._exchange is None:
             scope = self.settings.exchange_scope
             tenant = self.settings.tenant_id
@@ -93,6 +99,8 @@ class M365Connection(object):
         return sum(session.requests_sent for session in self._sessions)
 
     async def close(self):
+        if isinstance(self._exchange, PsrpExchangeClient):
+            await self._exchange.close()
         for session in self._sessions:
             await session.close()
         self._bundle.cleanup()

@@ -38,6 +38,13 @@ def main():
         "m365_noperm_client_id": noperm["client_id"],
         "m365_noperm_client_secret": noperm["client_secret"],
         "m365_simulator_url": server["url"],
+        # PowerShell remoting (exchange_transport: psrp) to the simulator's /wsman endpoint.
+        "m365_psrp_server": server["psrp"]["server"],
+        "m365_psrp_port": server["psrp"]["port"],
+        "m365_psrp_username": server["psrp"]["username"],
+        "m365_psrp_password": server["psrp"]["password"],
+        "m365_certificate_thumbprint": admin["certificate_thumbprint"],
+        "m365_reader_certificate_thumbprint": reader["certificate_thumbprint"],
         "m365_simulator_state_dir": os.path.abspath(state_dir),
     }
     yaml.safe_dump(data, sys.stdout, default_flow_style=False, sort_keys=True)

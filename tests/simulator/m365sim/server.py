@@ -145,6 +145,9 @@ def write_server_json(sim, server, host):
         "scope": "https://localhost:%d/.default" % port,
         "state_path": sim.store.path,
         "apps": apps,
+        # PowerShell remoting (WS-Management) on the same origin, Basic authentication.
+        "psrp": {"server": "localhost", "port": port, "path": "wsman", "username": sim.psrp.username,
+                 "password": sim.psrp.password},
     }
     path = os.path.join(sim.state_dir, "server.json")
     atomic_write(path, json.dumps(info, indent=2), mode=0o600)

@@ -8,7 +8,8 @@ import os
 import threading
 import time
 
-from . import admin, exchange, graph
+from . import admin, exchange, graph, wsman
+from .apps import APPS
 from .auth import Identity
 from .certs import KeyMaterial
 from .faults import Faults
@@ -62,6 +63,16 @@ class Simulator:
         self.identity = Identity(self)
         self.port = None
         self.started = time.time()
+        self._psrp = None
+
+    @property
+    def psrp(self):
+        """The PowerShell remoting host of /wsman (psrpcore is imported only when it is used)."""
+        if self._psrp is None:
+            from .psrp_host import PsrpHost
+
+            self._psrp = PsrpHost(self, APPS["admin"].client_secret)
+        return self._psrp
 
     # -- configuration --------------------------------------------------------------------
     def update_config(self, changes):
@@ -112,6 +123,8 @@ class Simulator:
             return "exchange"
         if Identity.is_identity_path(path):
             return "identity"
+        if wsman.is_wsman_path(path):
+            return "wsman"
         return None
 
     def handle(self, req):
@@ -143,6 +156,8 @@ class Simulator:
             resp = graph.handle(self, req)
         elif service == "exchange":
             resp = exchange.handle(self, req)
+        elif service == "wsman":
+            resp = wsman.handle(self, req)
         elif service == "identity":
             resp = self.identity.handle(req)
             if resp is None:
