@@ -243,3 +243,60 @@ def recent_users(usage, protocol_names, since=None):
                     if previous is None or (last or "") > (previous.get("last_success") or ""):
                         found[key.lower()] = dict(user, protocol=name)
     return found
+
+
+GUARD_ARGUMENT_SPEC = dict(
+    usage_guard_days=dict(type="int", default=0),
+    usage_acknowledged=dict(type="list", elements="str", default=[]),
+)
+
+
+def validate_guard_params(params):
+    if params.get("usage_guard_days"):
+        validate_window(params["usage_guard_days"], option="usage_guard_days")
+    elif params.get("usage_guard_days") is not None and params["usage_guard_days"] < 0:
+        raise ConfigurationError("usage_guard_days must be 0 (off) or 1 to %d, got %d"
+                                 % (MAX_WINDOW_DAYS, params["usage_guard_days"]), option="usage_guard_days")
+
+
+def _blocking(setting, value):
+    return value is False or (setting == "smtp_auth" and value in ("disabled", "inherit"))
+
+
+def guarded_settings(desired):
+    """The desired settings that would turn a logged protocol off."""
+    return [name for name, value in desired.items() if _blocking(name, value) and protocols_for_setting(name)]
+
+
+async def usage_hold(graph, desired, days, acknowledged):
+    """A ``hold`` for _reconcile.plan: keep a protocol on for mailboxes whose user signed in with it
+    successfully in the last ``days`` days, unless the mailbox (address, GUID, user id or UPN) is
+    acknowledged. Returns (hold or None, usage read).
+    """
+    settings = guarded_settings(desired)
+    if not days or not settings:
+        return None, None
+    protocols = [protocol for name in settings for protocol in protocols_for_setting(name)]
+    usage = await read_usage(graph, protocols, days, include_failures=False)
+    recent = dict((name, recent_users(usage["protocols"], [p.name for p in protocols_for_setting(name)]))
+                  for name in settings)
+    accepted = set(name.strip().lower() for name in acknowledged or [] if name and name.strip())
+
+    def hold(target, name, before, after):
+        if name not in recent or not disables(name, before, after):
+            return None
+        identity = target.identity
+        keys = [str(identity.get(key) or "").lower() for key in ("user_id", "mailbox")]
+        user = next((recent[name][key] for key in keys if key and key in recent[name]), None)
+        if user is None:
+            return None
+        names = set(keys) | set([str(identity.get("guid") or "").lower(),
+                                 (user.get("user_principal_name") or "").lower()])
+        if names & accepted:
+            return None
+        protocol = BY_NAME[user["protocol"]]
+        return ("%s signed in with %s %d time(s) in the last %d days, last at %s; list the mailbox in "
+                "usage_acknowledged to turn %s off anyway"
+                % (user.get("user_principal_name") or identity.get("mailbox"), protocol.client_app,
+                   user.get("successes") or 0, days, user.get("last_success"), name))
+    return hold, usage

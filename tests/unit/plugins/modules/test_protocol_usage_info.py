@@ -2,47 +2,13 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
-
 from ansible_collections.m365.admin.plugins.modules import protocol_usage_info
 from ansible_collections.m365.admin.tests.unit.m365_helpers import graph_error
-from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_graph
-
-
-def event(upn, client, when, code=0, os_name="", agent="BAV2ROPC"):
-    return {"createdDateTime": when, "userId": "id-" + upn.split("@")[0], "userPrincipalName": upn,
-            "userDisplayName": upn.split("@")[0].title(), "clientAppUsed": client, "appDisplayName": "Office 365 Exchange Online",
-            "status": {"errorCode": code, "failureReason": None if code == 0 else "Invalid username or password."},
-            "deviceDetail": {"operatingSystem": os_name, "browser": ""}, "userAgent": agent}
-
-
-class SignInLog(object):
-    """Answers GET /auditLogs/signIns like Graph: filter on clientAppUsed, pages of $top with a nextLink."""
-
-    def __init__(self, events, page=None, error=None):
-        self.events = events
-        self.page = page
-        self.error = error
-        self.queries = []
-
-    def __call__(self, method, url, body, headers):
-        assert method == "GET" and "/v1.0/auditLogs/signIns" in url
-        if self.error:
-            return self.error
-        query = parse_qs(urlsplit(url).query)
-        self.queries.append(query)
-        flt = query["$filter"][0]
-        client = flt.split("clientAppUsed eq '", 1)[1].rstrip("'")
-        since = flt.split("createdDateTime ge ", 1)[1].split(" ", 1)[0]
-        matching = [e for e in self.events if e["clientAppUsed"] == client and e["createdDateTime"] >= since]
-        size = self.page or int(query["$top"][0])
-        offset = int(query.get("$skiptoken", ["0"])[0])
-        answer = {"value": matching[offset:offset + size]}
-        if offset + size < len(matching):
-            answer["@odata.nextLink"] = "https://graph.test/v1.0/auditLogs/signIns?%s&$skiptoken=%d" % (
-                urlsplit(url).query.split("&$skiptoken")[0], offset + size)
-        return 200, answer
-
+from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import (
+    SignInLog,
+    run_with_graph,
+    signin_event as event,
+)
 
 
 def test_usage_per_protocol_and_user_over_pages():
