@@ -246,9 +246,9 @@ def build_impact(controls, usage):
                 names = [p.name for p in _signins.protocols_for_setting(setting)]
                 if not names or not _signins.disables(setting, before.get(setting), value):
                     continue
-                section = sections.setdefault(setting, dict(setting=setting, read=any(n in protocols for n in names),
-                                                             protocols=[_signins.BY_NAME[n].client_app for n in names],
-                                                             mailboxes=[]))
+                section = sections.setdefault(setting, dict(
+                    setting=setting, read=any(n in protocols for n in names),
+                    protocols=[_signins.BY_NAME[n].client_app for n in names], mailboxes=[]))
                 if setting not in recent_by_setting:
                     recent_by_setting[setting] = _signins.recent_users(protocols, names)
                 user = _usage_user(recent_by_setting[setting], change)

@@ -32,8 +32,8 @@ def test_usage_per_protocol_and_user_over_pages():
     assert len(log.queries) == 3
     first = log.queries[0]
     assert first["$top"] == ["1000"]
-    assert set(first["$select"][0].split(",")) >= {"createdDateTime", "userPrincipalName", "clientAppUsed", "status",
-                                                  "deviceDetail"}
+    wanted = {"createdDateTime", "userPrincipalName", "clientAppUsed", "status", "deviceDetail"}
+    assert set(first["$select"][0].split(",")) >= wanted
     assert first["$filter"][0].startswith("createdDateTime ge ")
     assert first["$filter"][0].endswith(" and clientAppUsed eq 'Exchange ActiveSync'")
 
