@@ -233,7 +233,8 @@ def build_impact(controls, usage):
     if usage.get("failed") or usage.get("skipped") or not isinstance(usage.get("protocols"), dict):
         message = str(usage.get("msg") or usage.get("skip_reason")
                       or "the protocol usage result holds no protocols")
-        return dict(available=False, message=message, window={}, protocols=[], mfa=[], protected=[], total=0)
+        return dict(available=False, message=message, window={}, protocols=[], mfa=[], protected=[], total=0,
+                    mailboxes=0)
     protocols = usage["protocols"]
     sections, recent_by_setting = {}, {}
     for control in controls:
@@ -276,8 +277,12 @@ def build_impact(controls, usage):
     for section in ordered:
         section["mailboxes"].sort(key=lambda entry: (-(entry["sign_ins"] or 0), str(entry["mailbox"]).lower()))
     mfa.sort(key=lambda entry: entry["user_principal_name"].lower())
+    people = set(str(entry.get("user_principal_name") or entry["mailbox"]).lower()
+                 for section in ordered for entry in section["mailboxes"])
+    people.update(entry["user_principal_name"].lower() for entry in mfa)
     return dict(available=True, message="", window=clean(usage.get("window") or {}), protocols=ordered, mfa=mfa,
-                protected=protected, total=sum(len(s["mailboxes"]) for s in ordered) + len(mfa))
+                protected=protected, total=len(people),
+                mailboxes=len(set(entry["mailbox"] for section in ordered for entry in section["mailboxes"])))
 
 
 def _when(stamp):
@@ -333,9 +338,12 @@ def impact_headline(impact, mode):
         return "Protocol usage could not be read: %s" % impact["message"]
     if not impact["total"]:
         return "No mailbox or user that %s used a legacy protocol in the window." % change_verb(mode)
-    return "%s %s cut off from a protocol they used in the window." % (
-        plural(impact["total"], "mailbox or user", "mailboxes or users"),
-        "would be" if mode == "audit" else "were")
+    audit = mode == "audit"
+    return "%s %s cut off from a protocol they used in the window: %s %s one, and %s %s enforced." % (
+        plural(impact["total"], "person", "people"), "would be" if audit else "were",
+        plural(impact["mailboxes"], "mailbox", "mailboxes"), "would lose" if audit else "lost",
+        plural(len(impact["mfa"]), "user's per-user MFA", "users' per-user MFA"),
+        "would become" if audit else "became")
 
 
 def render_json(report):

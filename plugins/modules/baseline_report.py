@@ -206,11 +206,12 @@ drift:
   type: bool
 impact:
   description:
-    - With O(usage), how many mailboxes and users the changes cut off from a protocol they used, per protocol
-      setting, and the users whose MFA becomes enforced while they use legacy protocols. C(report.json) lists them.
+    - With O(usage), how many people (RV(impact.total)) the changes cut off from a protocol they used: the
+      mailboxes per protocol setting, and the users whose MFA becomes enforced while they use legacy protocols.
+      C(report.json) lists them.
   returned: when O(usage) is given
   type: dict
-  sample: {"available": true, "total": 15, "protocols": {"activesync": 14, "imap": 1}, "mfa": 3}
+  sample: {"available": true, "total": 16, "mailboxes": 15, "protocols": {"activesync": 14, "imap": 1}, "mfa": 3}
 status:
   description: The status of each control, by control id.
   returned: always
@@ -285,7 +286,8 @@ def main():
     )
     if "impact" in report:
         impact = report["impact"]
-        result["impact"] = dict(available=impact["available"], total=impact["total"], mfa=len(impact["mfa"]),
+        result["impact"] = dict(available=impact["available"], total=impact["total"], mailboxes=impact["mailboxes"],
+                                mfa=len(impact["mfa"]),
                                 protocols=dict((s["setting"], len(s["mailboxes"])) for s in impact["protocols"]))
     if params["fail_on_drift"] and params["mode"] == "audit" and report["drift"]:
         module.fail_json(msg=drift_message(report, params["dest"]), **result)

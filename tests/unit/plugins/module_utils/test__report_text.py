@@ -127,7 +127,8 @@ def test_markdown_impact_section():
     report = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=sample_usage())
     text = render_markdown(report)
     assert "## Impact: who would be cut off" in text
-    assert "**4 mailboxes or users would be cut off from a protocol they used in the window.**" in text
+    assert ("**4 people would be cut off from a protocol they used in the window: 3 mailboxes would lose one, and "
+            "1 user's per-user MFA would become enforced.**") in text
     assert "### Exchange ActiveSync (activesync off): 2 mailboxes used it and would lose it" in text
     assert "- mailbox00001@contoso.com: 40 sign-ins, last 2026-04-30 08:00:00 UTC (Ios / Apple-iPhone15C2/2104.187)" \
         in text

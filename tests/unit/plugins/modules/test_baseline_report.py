@@ -144,7 +144,7 @@ def test_a_folder_that_cannot_be_written_fails_with_the_reason(tmp_path):
 def test_usage_adds_the_impact_to_the_files_and_the_result(tmp_path):
     result, failed = run(tmp_path, usage=sample_usage())
     assert not failed
-    assert result["impact"] == dict(available=True, total=4, mfa=1,
+    assert result["impact"] == dict(available=True, total=4, mailboxes=3, mfa=1,
                                     protocols=dict(imap=1, pop=0, activesync=2, mapi=0, ews=0, smtp_auth=0))
     report = json.loads(read(tmp_path, "report.json"))
     assert report["impact"]["protocols"][0]["setting"] == "imap"
