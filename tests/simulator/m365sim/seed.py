@@ -686,7 +686,8 @@ class Seeder:
             "clientAppUsed": client,
             "ipAddress": "203.0.113.%d" % self.rng.randrange(1, 255),
             "correlationId": self.guid(),
-            "isInteractive": client in MODERN_CLIENTS,
+            # v1.0 lists interactive sign-ins; legacy clients pass the password, which is interactive.
+            "isInteractive": True,
             "errorCode": error_code,
             "city": user.get("city") or "Seattle",
             "country": user.get("usageLocation") or "US",

@@ -77,6 +77,8 @@ def test_failure_status_filter(sim):
     assert {e["userPrincipalName"] for e in events} == {
         u["userPrincipalName"] for u in legacy if u["clientAppUsed"] == "IMAP4" and u["outcome"] == "failure"}
     assert all(e["status"]["failureReason"] for e in events)
+    # Basic-auth legacy sign-ins pass the password: interactive, so listed by v1.0.
+    assert all(e["isInteractive"] is True and e["userAgent"] == "BAV2ROPC" for e in events)
 
 
 def test_without_premium_licence_or_permission(sim):
