@@ -40,6 +40,8 @@ options:
         other settings are still made to match.
       - Each protocol kept on is reported in RV(skipped_changes) with the reason, and the mailbox counted in
         RV(summary.skipped). In check mode the guard applies the same way, so the prediction is exact.
+      - Only the protocols that some selected mailbox would lose are read, so a run that changes nothing reads
+        no sign-in logs.
       - The protocols read are IMAP4 for O(imap), POP3 for O(pop), Exchange ActiveSync for O(activesync), MAPI
         over HTTP and Outlook Anywhere for O(mapi), Exchange Web Services for O(ews), and Authenticated SMTP for
         O(smtp_auth=disabled), and for O(smtp_auth=inherit) when the mailbox had SMTP AUTH enabled.
@@ -248,7 +250,7 @@ failures:
 skipped_changes:
   description:
     - Each protocol that O(usage_guard_days) kept on for a mailbox, with the reason. Returned only when the guard
-      read usage, that is when O(usage_guard_days) is set and the task turns a protocol off.
+      read usage, that is when O(usage_guard_days) is set and some mailbox would lose a protocol.
   returned: when the usage guard ran
   type: list
   elements: dict
@@ -292,7 +294,7 @@ without_mailbox:
 
 from ansible_collections.m365.admin.plugins.module_utils import _cas, _signins
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, reconcile
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, plan, reconcile
 
 
 async def run(module, connection):
@@ -301,8 +303,15 @@ async def run(module, connection):
     selection = await _cas.select_mailboxes(connection, module.params, parameters)
     targets = [_cas.mailbox_target(obj) for obj in selection.mailboxes.values()]
     exchange = await connection.exchange()
-    hold, _usage = await _signins.usage_hold(connection.graph(), desired, module.params["usage_guard_days"],
-                                             module.params["usage_acknowledged"])
+    hold = None
+    if module.params["usage_guard_days"]:
+        # Read the sign-in logs only for the protocols that some mailbox would actually lose.
+        changes = plan(targets, desired, _cas.SETTINGS)[0]
+        losing = set(name for change in changes for name, value in change.after.items()
+                     if _signins.disables(name, change.before.get(name), value))
+        hold, _usage = await _signins.usage_hold(
+            connection.graph(), dict((name, value) for name, value in desired.items() if name in losing),
+            module.params["usage_guard_days"], module.params["usage_acknowledged"])
 
     async def apply(changes):
         return await _cas.write_settings(exchange, changes)

@@ -135,6 +135,12 @@ def test_usage_guard_keeps_recently_used_protocols_only():
     assert not failed and applied["changes"] == result["changes"]
     assert {k: v for k, v in dict(fake.sets)["user1@contoso.com"].items() if k != "Identity"} == \
         {"ImapEnabled": False, "SmtpClientAuthenticationDisabled": True}
+    # Again: only the kept protocols would change, so only their logs are read (ActiveSync, SMTP AUTH).
+    del log.queries[:]
+    again, failed, _made = run_with_exchange(mailbox_protocols.main, args, fake, log)
+    assert not failed and again["changed"] is False and len(again["skipped_changes"]) == 2
+    assert sorted(q["$filter"][0].split("clientAppUsed eq ")[1] for q in log.queries) == [
+        "'Authenticated SMTP'", "'Exchange ActiveSync'"]
 
 
 def test_usage_guard_acknowledged_and_off():
@@ -143,6 +149,10 @@ def test_usage_guard_acknowledged_and_off():
                 _ansible_check_mode=True)
     result, failed, _made = run_with_exchange(mailbox_protocols.main, args, guard_tenant(), log)
     assert not failed and result["skipped_changes"] == [] and result["summary"]["changed"] == 4
+    # A tenant where nobody would lose anything: no sign-in log is read at all.
+    nothing, failed, _made = run_with_exchange(
+        mailbox_protocols.main, args, FakeExchangeTenant(make_mailboxes(2, ActiveSyncEnabled={0: False, 1: False})))
+    assert not failed and nothing["changed"] is False and "skipped_changes" not in nothing
     off, failed, _made = run_with_exchange(mailbox_protocols.main, dict(args, usage_guard_days=0), guard_tenant())
     assert not failed and "skipped_changes" not in off
     # Turning protocols on needs no usage: no sign-in log is read.
