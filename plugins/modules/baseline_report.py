@@ -206,9 +206,9 @@ drift:
   type: bool
 impact:
   description:
-    - With O(usage), how many people (RV(impact.total)) the changes cut off from a protocol they used: the
-      mailboxes per protocol setting, and the users whose MFA becomes enforced while they use legacy protocols.
-      C(report.json) lists them.
+    - With O(usage), how many people (C(total)) the changes cut off from a protocol they used, how many
+      mailboxes lose one (C(mailboxes), and per protocol setting in C(protocols)), and how many users' MFA
+      becomes enforced while they use legacy protocols (C(mfa)). C(report.json) lists them all.
   returned: when O(usage) is given
   type: dict
   sample: {"available": true, "total": 16, "mailboxes": 15, "protocols": {"activesync": 14, "imap": 1}, "mfa": 3}
