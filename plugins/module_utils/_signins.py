@@ -72,6 +72,7 @@ USAGE_ARGUMENT_SPEC = dict(
     protocols=dict(type="list", elements="str", default=[p.name for p in PROTOCOLS], choices=list(BY_NAME)),
     users=dict(type="list", elements="str", default=[]),
     include_failures=dict(type="bool", default=True),
+    max_events=dict(type="int", default=0),
 )
 
 
@@ -89,6 +90,9 @@ def validate_usage_params(params):
     for value in params.get("users") or []:
         if not isinstance(value, str) or not value.strip():
             raise ConfigurationError("users contains an empty name", option="users")
+    if (params.get("max_events") or 0) < 0:
+        raise ConfigurationError("max_events must be 0 (no limit) or more, got %d" % params["max_events"],
+                                 option="max_events")
 
 
 def protocols_for_setting(setting):
@@ -201,25 +205,44 @@ def _premium_hint(exc):
     return exc
 
 
-async def read_usage(graph, protocols, window_days, include_failures=True, users=None, now=None):
-    """Usage per protocol over the last ``window_days`` days, with the window and the request count.
+async def read_usage(graph, protocols, window_days, include_failures=True, users=None, now=None, max_events=0):
+    """Usage per protocol over the last ``window_days`` days, with the window and the events read.
 
-    Raises PermissionDeniedError saying whether the permission or the licence is missing.
+    ``max_events`` (0: no limit) stops a protocol's listing after that many events; the logs
+    come newest first, so only older sign-ins are left unread, and the protocol's ``complete``
+    is false. Raises PermissionDeniedError saying whether the permission or the licence is missing.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     since = window_start(window_days, now)
     collector = UsageCollector(include_failures, users)
+    complete = {}
     for protocol in protocols:
         params = {"$filter": signin_filter(protocol, since), "$select": ",".join(SIGNIN_SELECT),
                   "$top": SIGNINS_PAGE_SIZE}
+        complete[protocol.name], read = True, 0
+        pages = graph.iter_pages(SIGNINS_PATH, params=params, operation="Read sign-in logs",
+                                 target=protocol.client_app, permission=PERMISSION)
         try:
-            async for page in graph.iter_pages(SIGNINS_PATH, params=params, operation="Read sign-in logs",
-                                               target=protocol.client_app, permission=PERMISSION):
+            async for page in pages:
                 for event in page:
                     collector.add(protocol, event)
+                read += len(page)
+                if max_events and read >= max_events:
+                    # Incomplete only if another page follows (asking for it costs no request otherwise).
+                    try:
+                        await pages.__anext__()
+                        complete[protocol.name] = False
+                    except StopAsyncIteration:
+                        pass
+                    break
         except PermissionDeniedError as exc:
             raise _premium_hint(exc) from None
-    return dict(protocols=collector.result(protocols), events_read=collector.events_read,
+        finally:
+            await pages.aclose()
+    result = collector.result(protocols)
+    for name, entry in result.items():
+        entry["complete"] = complete[name]
+    return dict(protocols=result, events_read=collector.events_read,
                 window=dict(days=window_days, start=iso_utc(since), end=iso_utc(now)))
 
 

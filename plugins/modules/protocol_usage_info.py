@@ -57,6 +57,15 @@ options:
         count successful sign-ins.
     type: bool
     default: true
+  max_events:
+    description:
+      - The most sign-in events to read per protocol; V(0), the default, reads the whole window.
+      - The logs come newest first, so a limit leaves out only older sign-ins. A protocol whose listing was cut
+        short has RV(protocols.complete=false), and the module warns.
+      - In a large tenant, ActiveSync devices sign in many times a day; a limit bounds the time a first look
+        takes.
+    type: int
+    default: 0
 notes:
   - "Microsoft Graph: the application permission C(AuditLog.Read.All) with admin consent, and a Microsoft Entra
     ID P1 or P2 licence in the tenant. Without the licence Graph answers C(403
@@ -105,6 +114,9 @@ protocols:
       description: The option of M(m365.admin.mailbox_protocols) that turns the protocol off, or null.
       type: str
       sample: activesync
+    complete:
+      description: Whether every event of the window was read (false when O(max_events) cut the listing short).
+      type: bool
     counts:
       description: Users, sign-ins, successes, failures, and users with at least one success.
       type: dict
@@ -162,6 +174,11 @@ events_read:
   description: Sign-in events read from the logs.
   returned: always
   type: int
+incomplete:
+  description: The protocols whose listing O(max_events) cut short (empty when every event was read).
+  returned: always
+  type: list
+  elements: str
 """
 
 from ansible_collections.m365.admin.plugins.module_utils import _signins
@@ -172,13 +189,18 @@ async def run(module, connection):
     params = module.params
     protocols = [_signins.BY_NAME[name] for name in dict.fromkeys(params["protocols"])]
     usage = await _signins.read_usage(connection.graph(), protocols, params["window_days"],
-                                      include_failures=params["include_failures"], users=params["users"])
+                                      include_failures=params["include_failures"], users=params["users"],
+                                      max_events=params["max_events"])
     by_user = {}
     for name, entry in usage["protocols"].items():
         for user in entry["users"]:
             by_user.setdefault(user["user_principal_name"] or user["id"], []).append(name)
+    incomplete = [name for name, entry in usage["protocols"].items() if not entry["complete"]]
+    if incomplete:
+        module.ansible.warn("max_events=%d stopped the listing of %s before the start of the window: users who "
+                            "only signed in earlier are missing" % (params["max_events"], ", ".join(incomplete)))
     return dict(changed=False, protocols=usage["protocols"], users=by_user, window=usage["window"],
-                events_read=usage["events_read"])
+                events_read=usage["events_read"], incomplete=incomplete)
 
 
 def main():

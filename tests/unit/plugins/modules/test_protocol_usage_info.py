@@ -77,3 +77,20 @@ def test_missing_permission_and_missing_licence_are_told_apart():
     result, failed, _made = run_with_graph(protocol_usage_info.main, dict(protocols=["imap"]), unlicensed)
     assert failed and "P1 or P2" in result["msg"]
     assert result["error"]["code"] == "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
+
+
+def test_max_events_stops_early_and_says_so():
+    events = [event("ann@contoso.com", "IMAP4", "2099-01-0%dT00:00:00Z" % day) for day in range(9, 0, -1)]
+    log = SignInLog(events, page=2)
+    result, failed, _made = run_with_graph(protocol_usage_info.main, dict(protocols=["imap"], max_events=3), log)
+    assert not failed
+    # Pages of 2: the cap is reached on the second page; the third is asked for to know that more follow.
+    assert len(log.queries) == 3 and result["events_read"] == 4
+    assert result["protocols"]["imap"]["complete"] is False
+    assert result["incomplete"] == ["imap"]
+    exact, failed, _made = run_with_graph(protocol_usage_info.main, dict(protocols=["imap"], max_events=9),
+                                          SignInLog(events, page=3))
+    assert not failed and exact["incomplete"] == [] and exact["events_read"] == 9
+    full, failed, _made = run_with_graph(protocol_usage_info.main, dict(protocols=["imap"]), SignInLog(events, page=2))
+    assert full["protocols"]["imap"]["complete"] is True and full["events_read"] == 9
+    assert full["incomplete"] == []
