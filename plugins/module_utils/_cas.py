@@ -122,7 +122,7 @@ def current_settings(obj, settings=SETTINGS):
 def mailbox_target(obj, settings=SETTINGS):
     label = obj.get("PrimarySmtpAddress") or obj.get("Identity") or obj.get("Guid")
     return Target(obj.get("Guid") or label, label, current_settings(obj, settings),
-                  identity=dict(mailbox=label, guid=obj.get("Guid")))
+                  identity=dict(mailbox=label, guid=obj.get("Guid"), user_id=obj.get("ExternalDirectoryObjectId")))
 
 
 def set_parameters(change, settings=SETTINGS):

@@ -92,6 +92,24 @@ class NoOp(object):
         self.target = target
 
 
+class Skip(object):
+    """A setting a guard kept from changing on one target, and why."""
+
+    __slots__ = ("target", "name", "before", "after", "reason")
+
+    def __init__(self, target, name, before, after, reason):
+        self.target = target
+        self.name = name
+        self.before = before
+        self.after = after
+        self.reason = reason
+
+    def as_dict(self):
+        entry = dict(self.target.identity)
+        entry.update(setting=self.name, before=self.before, after=self.after, reason=self.reason)
+        return entry
+
+
 class MaxChangesExceeded(M365Error):
     """More targets would change than the task allows; nothing was written."""
 
@@ -107,43 +125,60 @@ def check_max_changes(params):
                                  option="max_changes")
 
 
-def plan(targets, desired, table):
+def plan(targets, desired, table, hold=None):
     """The changes that make targets match desired, and the targets already compliant.
 
     ``desired`` maps setting names to values; a value of None means "leave alone".
+    ``hold(target, name, before, after)``, when given, returns a reason to leave that one
+    setting of that target alone (or None); such settings become Skip entries, and
+    ``plan`` then returns (changes, compliant, skips).
     """
     rows = dict((setting.name, setting) for setting in table)
     wanted = dict((name, value) for name, value in desired.items() if value is not None)
     unknown = [name for name in wanted if name not in rows]
     if unknown:
         raise ValueError("settings not in the table: %s" % ", ".join(sorted(unknown)))
-    changes, compliant = [], []
+    changes, compliant, skips = [], [], []
     for target in targets:
-        before, after = {}, {}
+        before, after, held = {}, {}, []
         for name, value in wanted.items():
             current = target.current.get(name)
             if not rows[name].satisfied(current, value):
+                reason = hold(target, name, current, value) if hold is not None else None
+                if reason:
+                    held.append(Skip(target, name, current, value, reason))
+                    continue
                 before[name] = current
                 after[name] = value
+        skips.extend(held)
         if after:
             changes.append(Change(target, before, after))
-        else:
+        elif not held:
             compliant.append(target)
+    if hold is not None:
+        return changes, compliant, skips
     return changes, compliant
 
 
 async def reconcile(targets, desired, table, apply, check_mode, max_changes=None, noun="targets",
-                    read_failures=None, extra=None):
+                    read_failures=None, extra=None, hold=None):
     """Plan, guard, apply (unless check mode) and report.
 
     ``apply(changes)`` is a coroutine that writes the changes in bulk and returns a list of
     Failure, and NoOp for changes the service found already made (empty when every change
     was applied). ``read_failures`` are targets whose current
     state could not be read (they are reported, not planned); ``extra`` is merged into the
-    result. Raises MaxChangesExceeded before
-    writing, and ApplyFailed (carrying the full result) when any target failed.
+    result. ``hold`` (see ``plan``) keeps settings of some targets from changing; they are
+    returned in ``skipped_changes`` with the reason (not ``skipped``,
+    which Ansible reads as a skipped task), and counted in ``summary.skipped``. Raises
+    MaxChangesExceeded before writing, and ApplyFailed (carrying the full result) when any
+    target failed.
     """
-    changes, compliant = plan(targets, desired, table)
+    skips = None
+    if hold is not None:
+        changes, compliant, skips = plan(targets, desired, table, hold)
+    else:
+        changes, compliant = plan(targets, desired, table)
     if max_changes is not None and len(changes) > max_changes:
         raise MaxChangesExceeded(
             "%d %s would change, more than max_changes=%d; nothing was changed. Check the selection, or raise "
@@ -166,6 +201,9 @@ async def reconcile(targets, desired, table, apply, check_mode, max_changes=None
         diff=dict(before=dict((c.target.label, c.before[flat] if flat else c.before) for c in applied),
                   after=dict((c.target.label, c.after[flat] if flat else c.after) for c in applied)),
     )
+    if skips is not None:
+        result["summary"]["skipped"] = len(set(skip.target.key for skip in skips))
+        result["skipped_changes"] = [skip.as_dict() for skip in skips]
     result.update(extra or {})
     if failures:
         error = ApplyFailed(

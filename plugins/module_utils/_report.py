@@ -23,6 +23,8 @@ import os
 import re
 import tempfile
 
+from ansible_collections.m365.admin.plugins.module_utils import _signins
+
 SCHEMA_VERSION = 1
 GENERATOR = "m365.admin.baseline_report"
 MODES = ("audit", "enforce")
@@ -64,7 +66,7 @@ def _count(summary, key):
 def _outcome(result, title):
     """What one task result says: counts, changes, failures, error messages, missing names."""
     outcome = dict(counts=dict.fromkeys(COUNT_KEYS, 0), changes=[], failures=[], messages=[], missing={},
-                   failed=bool(result.get("failed")), changed=bool(result.get("changed")))
+                   skipped_changes=[], failed=bool(result.get("failed")), changed=bool(result.get("changed")))
     if result.get("skipped"):
         return outcome
     if outcome["failed"]:
@@ -86,6 +88,8 @@ def _outcome(result, title):
         else:
             counts["compliant"] = 1
     outcome["failures"] = [clean(entry) for entry in result.get("failures") or [] if isinstance(entry, dict)]
+    outcome["skipped_changes"] = [clean(entry) for entry in result.get("skipped_changes") or []
+                                  if isinstance(entry, dict)]
     if isinstance(result.get("missing"), dict):
         outcome["missing"] = dict((key, clean(names)) for key, names in result["missing"].items() if names)
     return outcome
@@ -131,13 +135,14 @@ def build_control(control, mode):
     outcomes = [_outcome(item, title) for item in (items if items is not None else [result]) if item]
     entry = dict(id=control["id"], title=title, category=control.get("category") or "other",
                  description=control.get("description") or "", status=status, message="",
-                 counts=dict.fromkeys(COUNT_KEYS, 0), changes=[], failures=[], missing={})
+                 counts=dict.fromkeys(COUNT_KEYS, 0), changes=[], failures=[], missing={}, skipped_changes=[])
     messages = []
     for outcome in outcomes:
         for key in COUNT_KEYS:
             entry["counts"][key] += outcome["counts"][key]
         entry["changes"].extend(outcome["changes"])
         entry["failures"].extend(outcome["failures"])
+        entry["skipped_changes"].extend(outcome["skipped_changes"])
         messages.extend(outcome["messages"])
         for key, names in outcome["missing"].items():
             entry["missing"].setdefault(key, []).extend(names if isinstance(names, list) else [names])
@@ -183,15 +188,162 @@ def tenant_fields(tenant):
     return fields
 
 
-def build_report(tenant, mode, controls, generated):
-    """The whole report, as report.json holds it."""
+def build_report(tenant, mode, controls, generated, usage=None):
+    """The whole report, as report.json holds it.
+
+    ``usage``: the registered result of m365.admin.protocol_usage_info; when given, the report
+    gains an ``impact`` section (see ``build_impact``).
+    """
     if mode not in MODES:
         raise ValueError("mode must be one of %s, got %s" % (", ".join(MODES), mode))
     validate_controls(controls)
     entries = [build_control(control, mode) for control in controls]
-    return dict(schema_version=SCHEMA_VERSION, generator=GENERATOR, generated=generated, mode=mode,
-                tenant=tenant_fields(tenant), summary=summarize(entries),
-                drift=any(entry["status"] in ("drift", "error") for entry in entries), controls=entries)
+    report = dict(schema_version=SCHEMA_VERSION, generator=GENERATOR, generated=generated, mode=mode,
+                  tenant=tenant_fields(tenant), summary=summarize(entries),
+                  drift=any(entry["status"] in ("drift", "error") for entry in entries), controls=entries)
+    if usage:
+        report["impact"] = build_impact(entries, usage)
+    return report
+
+
+# Impact: who the changes would cut off, from the legacy protocol usage of the sign-in logs.
+
+def _usage_user(recent, change):
+    for key in (change.get("user_id"), change.get("mailbox"), change.get("user_principal_name"), change.get("id")):
+        if key and str(key).lower() in recent:
+            return recent[str(key).lower()]
+    return None
+
+
+def _affected_entry(control, change, user):
+    return dict(mailbox=change.get("mailbox") or change.get("user_principal_name"),
+                user_principal_name=user.get("user_principal_name"), control=control["id"],
+                protocol=_signins.BY_NAME[user["protocol"]].client_app, sign_ins=user.get("successes") or 0,
+                last_sign_in=user.get("last_success"), clients=list(user.get("clients") or []))
+
+
+def build_impact(controls, usage):
+    """For each protocol the changes turn off, the mailboxes whose users signed in with it in the window;
+    and the users whose per-user MFA becomes enforced while they sign in with legacy protocols.
+
+    Only successful sign-ins count: a failed legacy sign-in is as often an attack on the account
+    as a client the user relies on. Mailbox changes are matched to users by object id, else by
+    address. Changes the usage guard kept back are listed as ``protected``.
+    """
+    if usage.get("failed") or usage.get("skipped") or not isinstance(usage.get("protocols"), dict):
+        message = str(usage.get("msg") or usage.get("skip_reason")
+                      or "the protocol usage result holds no protocols")
+        return dict(available=False, message=message, window={}, protocols=[], mfa=[], protected=[], total=0,
+                    mailboxes=0)
+    protocols = usage["protocols"]
+    sections, recent_by_setting = {}, {}
+    for control in controls:
+        for change in control["changes"]:
+            before, after = change.get("before"), change.get("after")
+            if "mailbox" not in change or not isinstance(after, dict):
+                continue
+            before = before if isinstance(before, dict) else {}
+            for setting, value in after.items():
+                names = [p.name for p in _signins.protocols_for_setting(setting)]
+                if not names or not _signins.disables(setting, before.get(setting), value):
+                    continue
+                section = sections.setdefault(setting, dict(
+                    setting=setting, read=any(n in protocols for n in names),
+                    protocols=[_signins.BY_NAME[n].client_app for n in names], mailboxes=[]))
+                if setting not in recent_by_setting:
+                    recent_by_setting[setting] = _signins.recent_users(protocols, names)
+                user = _usage_user(recent_by_setting[setting], change)
+                if user is not None:
+                    section["mailboxes"].append(_affected_entry(control, change, user))
+    recent_by_name = dict((name, _signins.recent_users(protocols, [name])) for name in protocols)
+    recent_any = _signins.recent_users(protocols, list(protocols))
+    mfa = []
+    for control in controls:
+        for change in control["changes"]:
+            if "user_principal_name" not in change or change.get("after") != "enforced":
+                continue
+            user = _usage_user(recent_any, change)
+            if user is None:
+                continue
+            used = sorted(_signins.BY_NAME[name].client_app for name, recent in recent_by_name.items()
+                          if name in _signins.BY_NAME and _usage_user(recent, change) is not None)
+            mfa.append(dict(user_principal_name=change["user_principal_name"], control=control["id"],
+                            before=change.get("before"), protocols=used, last_sign_in=user.get("last_success")))
+    protected = []
+    for control in controls:
+        for skip in control.get("skipped_changes") or []:
+            protected.append(dict(skip, control=control["id"]))
+    ordered = [sections[key] for key in PROTOCOL_ORDER if key in sections]
+    for section in ordered:
+        section["mailboxes"].sort(key=lambda entry: (-(entry["sign_ins"] or 0), str(entry["mailbox"]).lower()))
+    mfa.sort(key=lambda entry: entry["user_principal_name"].lower())
+    people = set(str(entry.get("user_principal_name") or entry["mailbox"]).lower()
+                 for section in ordered for entry in section["mailboxes"])
+    people.update(entry["user_principal_name"].lower() for entry in mfa)
+    return dict(available=True, message="", window=clean(usage.get("window") or {}), protocols=ordered, mfa=mfa,
+                protected=protected, total=len(people),
+                mailboxes=len(set(entry["mailbox"] for section in ordered for entry in section["mailboxes"])))
+
+
+def _when(stamp):
+    return display_time(stamp) if stamp and len(stamp) >= 19 else (stamp or "never")
+
+
+def impact_window_text(impact):
+    window = impact.get("window") or {}
+    if not window.get("days"):
+        return "Sign-in logs"
+    return "Sign-in logs of the last %s (%s to %s)" % (plural(int(window["days"]), "day"), _when(window.get("start")),
+                                                       _when(window.get("end")))
+
+
+def impact_heading(section, mode):
+    """``Exchange ActiveSync (activesync off): 14 mailboxes used it and would lose it``."""
+    label = "%s (%s off)" % (" / ".join(section["protocols"]), section["setting"])
+    if not section["read"]:
+        return "%s: usage not read" % label
+    count = len(section["mailboxes"])
+    if not count:
+        return "%s: no mailbox that changes used it" % label
+    return "%s: %s used it and %s" % (label, plural(count, "mailbox", "mailboxes"),
+                                      "would lose it" if mode == "audit" else "lost it")
+
+
+def impact_mfa_heading(impact, mode):
+    return "Per-user MFA %s enforced for %s still signing in with legacy protocols" % (
+        "would become" if mode == "audit" else "became", plural(len(impact["mfa"]), "user"))
+
+
+def impact_entry_text(entry):
+    """``alice@contoso.com: 9 sign-ins, last 2026-05-01 10:20:30 UTC (Ios / Apple-iPhone...)``."""
+    text = "%s: %s, last %s" % (entry.get("mailbox") or entry.get("user_principal_name"),
+                                plural(int(entry.get("sign_ins") or 0), "sign-in"), _when(entry.get("last_sign_in")))
+    if entry.get("clients"):
+        text += " (%s)" % ", ".join(entry["clients"][:3])
+    return text
+
+
+def impact_mfa_text(entry):
+    return "%s: %s, last %s (MFA %s \u2192 enforced)" % (
+        entry["user_principal_name"], ", ".join(entry["protocols"]), _when(entry.get("last_sign_in")),
+        value_text(entry.get("before")))
+
+
+def impact_protected_text(entry):
+    return "%s: %s kept on. %s" % (entry.get("mailbox"), entry.get("setting"), entry.get("reason") or "")
+
+
+def impact_headline(impact, mode):
+    if not impact["available"]:
+        return "Protocol usage could not be read: %s" % impact["message"]
+    if not impact["total"]:
+        return "No mailbox or user that %s used a legacy protocol in the window." % change_verb(mode)
+    audit = mode == "audit"
+    return "%s %s cut off from a protocol they used in the window: %s %s one, and %s %s enforced." % (
+        plural(impact["total"], "person", "people"), "would be" if audit else "were",
+        plural(impact["mailboxes"], "mailbox", "mailboxes"), "would lose" if audit else "lost",
+        plural(len(impact["mfa"]), "user's per-user MFA", "users' per-user MFA"),
+        "would become" if audit else "became")
 
 
 def render_json(report):

@@ -24,6 +24,13 @@ from ansible_collections.m365.admin.plugins.module_utils._report import (
     change_verb,
     display_time,
     failure_text,
+    impact_entry_text,
+    impact_headline,
+    impact_heading,
+    impact_mfa_heading,
+    impact_mfa_text,
+    impact_protected_text,
+    impact_window_text,
     plural,
     target_nouns,
     tenant_label,
@@ -129,6 +136,29 @@ def _md_control_heading(control):
     return "### %s %s: %s" % (STATUS_MARKS[control["status"]].split(" ")[0], md(control["id"]), md(control["title"]))
 
 
+def _md_impact(impact, mode, max_items):
+    """The impact section: who the changes cut off, from the sign-in logs."""
+    lines = ["## Impact: %s" % ("who would be cut off" if mode == "audit" else "who was cut off"), ""]
+    lines.extend(["**%s**" % md(impact_headline(impact, mode)), ""])
+    if not impact["available"]:
+        return lines
+    lines.extend(["%s; successful sign-ins only." % md(impact_window_text(impact)), ""])
+    for section in impact["protocols"]:
+        lines.extend(["### %s" % md(impact_heading(section, mode)), ""])
+        if section["mailboxes"]:
+            lines.extend(_md_list(section["mailboxes"], impact_entry_text, max_items, "mailboxes"))
+            lines.append("")
+    if impact["mfa"]:
+        lines.extend(["### %s" % md(impact_mfa_heading(impact, mode)), ""])
+        lines.extend(_md_list(impact["mfa"], impact_mfa_text, max_items, "users"))
+        lines.append("")
+    if impact["protected"]:
+        lines.extend(["### Kept on by the usage guard: %s" % plural(len(impact["protected"]), "protocol"), ""])
+        lines.extend(_md_list(impact["protected"], impact_protected_text, max_items, "entries"))
+        lines.append("")
+    return lines
+
+
 def render_markdown(report, max_items=1000):
     """report.md: a summary a person reads in a pull request."""
     mode = report["mode"]
@@ -157,6 +187,8 @@ def render_markdown(report, max_items=1000):
                 md(category_title(control["category"])), counts["targets"], counts["compliant"], counts["changed"],
                 counts["failed"]))
         lines.append("")
+    if "impact" in report:
+        lines.extend(_md_impact(report["impact"], mode, max_items))
     changed = [control for control in report["controls"] if control["changes"]]
     if changed:
         lines.append("## %s" % ("Drift" if mode == "audit" else "Remediated"))

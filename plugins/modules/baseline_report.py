@@ -22,6 +22,8 @@ description:
   - C(junit.xml) follows the Apache Ant JUnit schema that CI systems read. It has one C(testsuite) per
     category and one C(testcase) per control. A drifting control is a C(failure) that lists its first changes,
     an errored one an C(error), and a skipped one C(skipped). Compliant and remediated controls pass.
+  - With O(usage), the report gains an impact section, C(impact) in C(report.json) - who the changes would
+    cut off (see O(usage)).
   - C(report.md) is a summary for a pull request. C(report.html) is one self-contained page (inline CSS and SVG,
     no script, no external asset) with summary cards, a chart of compliance per control, a chart of mailbox
     changes per mail protocol, and tables of the users and mailboxes that do not comply.
@@ -96,6 +98,18 @@ options:
           - An empty result is reported as an error, because it proves nothing about the tenant.
         type: dict
         required: true
+  usage:
+    description:
+      - The registered result of M(m365.admin.protocol_usage_info), to add an impact section to every format
+        but JUnit. It lists, for each protocol the controls turn off (IMAP, POP, ActiveSync, MAPI, EWS, SMTP
+        AUTH), the mailboxes among the changes whose users signed in with that protocol successfully in the
+        window, and the users whose per-user MFA becomes V(enforced) while they still sign in with legacy
+        protocols, which then fail for want of MFA. Protocols kept on by the usage guard of
+        M(m365.admin.mailbox_protocols) are listed too.
+      - A failed result (no C(AuditLog.Read.All), no Entra ID P1 licence) gives an impact section that says
+        why usage could not be read. Leave the option unset for no impact section.
+    type: dict
+    default: {}
   fail_on_drift:
     description:
       - With O(mode=audit), fail the task after every file is written when any control drifts or errored,
@@ -190,6 +204,14 @@ drift:
   description: Whether any control drifts or errored, so that the tenant may not match the baseline.
   returned: always
   type: bool
+impact:
+  description:
+    - With O(usage), how many people (C(total)) the changes cut off from a protocol they used, how many
+      mailboxes lose one (C(mailboxes), and per protocol setting in C(protocols)), and how many users' MFA
+      becomes enforced while they use legacy protocols (C(mfa)). C(report.json) lists them all.
+  returned: when O(usage) is given
+  type: dict
+  sample: {"available": true, "total": 16, "mailboxes": 15, "protocols": {"activesync": 14, "imap": 1}, "mfa": 3}
 status:
   description: The status of each control, by control id.
   returned: always
@@ -224,6 +246,7 @@ ARGUMENT_SPEC = dict(
     )),
     fail_on_drift=dict(type="bool", default=False),
     max_items=dict(type="int", default=1000),
+    usage=dict(type="dict", default={}),
 )
 
 
@@ -240,7 +263,8 @@ def main():
     if params["max_items"] < 1:
         module.fail_json(msg="max_items must be 1 or more, got %d" % params["max_items"])
     try:
-        report = _report.build_report(params["tenant"], params["mode"], params["controls"], _report.utc_now())
+        report = _report.build_report(params["tenant"], params["mode"], params["controls"], _report.utc_now(),
+                                      usage=params["usage"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     contents = dict((_report.FILE_NAMES[fmt], RENDERERS[fmt](report, params["max_items"]))
@@ -257,9 +281,14 @@ def main():
         # The controls carry every registered result, possibly tens of thousands of changes: echo only
         # their ids, not a second copy of all of it.
         invocation=dict(module_args=dict(
-            dict((key, value) for key, value in params.items() if key != "controls"),
+            dict((key, value) for key, value in params.items() if key not in ("controls", "usage")),
             controls=[dict(id=control["id"], category=control["category"]) for control in params["controls"]])),
     )
+    if "impact" in report:
+        impact = report["impact"]
+        result["impact"] = dict(available=impact["available"], total=impact["total"], mailboxes=impact["mailboxes"],
+                                mfa=len(impact["mfa"]),
+                                protocols=dict((s["setting"], len(s["mailboxes"])) for s in impact["protocols"]))
     if params["fail_on_drift"] and params["mode"] == "audit" and report["drift"]:
         module.fail_json(msg=drift_message(report, params["dest"]), **result)
     module.exit_json(**result)

@@ -32,6 +32,31 @@ options:
       - The most mailboxes this task may change. When more would change, the task fails before writing anything.
       - Unset means no limit.
     type: int
+  usage_guard_days:
+    description:
+      - Do not cut anyone off by surprise. With a number of days from 1 to 30, before planning, the sign-in logs
+        of that many days are read (as M(m365.admin.protocol_usage_info) does) for each protocol the task turns
+        off, and a mailbox whose user signed in successfully with that protocol in that time keeps it. Its
+        other settings are still made to match.
+      - Each protocol kept on is reported in RV(skipped_changes) with the reason, and the mailbox counted in
+        RV(summary.skipped). In check mode the guard applies the same way, so the prediction is exact.
+      - Only the protocols that some selected mailbox would lose are read, so a run that changes nothing reads
+        no sign-in logs.
+      - The protocols read are IMAP4 for O(imap), POP3 for O(pop), Exchange ActiveSync for O(activesync), MAPI
+        over HTTP and Outlook Anywhere for O(mapi), Exchange Web Services for O(ews), and Authenticated SMTP for
+        O(smtp_auth=disabled), and for O(smtp_auth=inherit) when the mailbox had SMTP AUTH enabled.
+      - V(0), the default, turns the guard off.
+      - Needs the Microsoft Graph permission C(AuditLog.Read.All) and an Entra ID P1 or P2 licence; without them
+        the task fails before changing anything.
+    type: int
+    default: 0
+  usage_acknowledged:
+    description:
+      - Mailboxes whose protocols may be turned off although they were used recently, by primary SMTP address,
+        mailbox GUID, user principal name or user object id. Only used with O(usage_guard_days).
+    type: list
+    elements: str
+    default: []
   imap:
     description: Allow IMAP4 (C(ImapEnabled)).
     type: bool
@@ -116,6 +141,19 @@ EXAMPLES = r"""
       - breakglass1@contoso.onmicrosoft.com
     max_changes: 2000
 
+- name: Turn ActiveSync off, except for whoever synced through it in the last 14 days
+  m365.admin.mailbox_protocols:
+    all_mailboxes: true
+    activesync: false
+    usage_guard_days: 14
+    usage_acknowledged:
+      - leaver@contoso.com
+  register: eas
+
+- name: Who kept ActiveSync, and why
+  ansible.builtin.debug:
+    msg: "{{ eas.skipped_changes | map(attribute='reason') }}"
+
 - name: The scanner may send with SMTP AUTH
   m365.admin.mailbox_protocols:
     mailboxes:
@@ -142,6 +180,11 @@ summary:
   returned: always
   type: dict
   contains:
+    skipped:
+      description:
+        - Mailboxes with a protocol kept on by O(usage_guard_days) (returned only when the guard read usage).
+      type: int
+      sample: 14
     targets:
       description: Mailboxes selected.
       type: int
@@ -171,6 +214,9 @@ changes:
     guid:
       description: The mailbox's GUID.
       type: str
+    user_id:
+      description: The object id of the mailbox's user (C(ExternalDirectoryObjectId)).
+      type: str
     before:
       description: The changed settings before, by option name.
       type: dict
@@ -191,6 +237,9 @@ failures:
     guid:
       description: The mailbox's GUID.
       type: str
+    user_id:
+      description: The object id of the mailbox's user.
+      type: str
     status:
       description: HTTP status of the cmdlet's answer.
       type: int
@@ -198,6 +247,40 @@ failures:
       description: The exception type and message Exchange gave.
       type: str
       sample: "ManagementObjectNotFoundException: The operation couldn't be performed because object ... couldn't be found"
+skipped_changes:
+  description:
+    - Each protocol that O(usage_guard_days) kept on for a mailbox, with the reason. Returned only when the guard
+      read usage, that is when O(usage_guard_days) is set and some mailbox would lose a protocol.
+  returned: when the usage guard ran
+  type: list
+  elements: dict
+  contains:
+    mailbox:
+      description: The mailbox's primary SMTP address.
+      type: str
+    guid:
+      description: The mailbox's GUID.
+      type: str
+    user_id:
+      description: The object id of the mailbox's user.
+      type: str
+    setting:
+      description: The option left alone.
+      type: str
+      sample: activesync
+    before:
+      description: The current value, kept.
+      type: raw
+      sample: true
+    after:
+      description: The value the task asked for.
+      type: raw
+      sample: false
+    reason:
+      description: Why the setting was kept.
+      type: str
+      sample: "adele.vance@contoso.com signed in with Exchange ActiveSync 9 time(s) in the last 14 days, last at
+        2026-05-01T10:20:30Z; list the mailbox in usage_acknowledged to turn activesync off anyway"
 missing:
   description: Names given in the options that do not exist, by option (only with O(missing=ignore)).
   returned: always
@@ -209,9 +292,9 @@ without_mailbox:
   elements: str
 """
 
-from ansible_collections.m365.admin.plugins.module_utils import _cas
+from ansible_collections.m365.admin.plugins.module_utils import _cas, _signins
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, reconcile
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, plan, reconcile
 
 
 async def run(module, connection):
@@ -220,21 +303,33 @@ async def run(module, connection):
     selection = await _cas.select_mailboxes(connection, module.params, parameters)
     targets = [_cas.mailbox_target(obj) for obj in selection.mailboxes.values()]
     exchange = await connection.exchange()
+    hold = None
+    if module.params["usage_guard_days"]:
+        # Read the sign-in logs only for the protocols that some mailbox would actually lose.
+        changes = plan(targets, desired, _cas.SETTINGS)[0]
+        losing = set(name for change in changes for name, value in change.after.items()
+                     if _signins.disables(name, change.before.get(name), value))
+        hold, _usage = await _signins.usage_hold(
+            connection.graph(), dict((name, value) for name, value in desired.items() if name in losing),
+            module.params["usage_guard_days"], module.params["usage_acknowledged"])
 
     async def apply(changes):
         return await _cas.write_settings(exchange, changes)
 
     return await reconcile(targets, desired, _cas.SETTINGS, apply, check_mode=module.check_mode,
                            max_changes=module.params["max_changes"], noun="mailboxes",
-                           extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox))
+                           extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox),
+                           hold=hold)
 
 
 def main():
     spec = dict(_cas.MAILBOX_SELECTION_ARGUMENT_SPEC)
     spec.update(_cas.settings_argument_spec())
     spec.update(max_changes=dict(type="int"))
+    spec.update(_signins.GUARD_ARGUMENT_SPEC)
     module = M365Module(argument_spec=spec, supports_check_mode=True)
-    module.validate(_cas.validate_mailbox_selection, _cas.validate_settings_given, check_max_changes)
+    module.validate(_cas.validate_mailbox_selection, _cas.validate_settings_given, check_max_changes,
+                    _signins.validate_guard_params)
     module.run(run)
 
 

@@ -26,6 +26,7 @@ from ansible_collections.m365.admin.tests.unit.report_samples import (
     bulk,
     mailbox_changes,
     sample_controls,
+    sample_usage,
     user_changes,
 )
 
@@ -69,9 +70,9 @@ def png_facts(path):
     return width, height, len(set(zlib.decompress(idat)))
 
 
-def render_case(name, controls, mode="audit", tenant=None, max_items=1000):
+def render_case(name, controls, mode="audit", tenant=None, max_items=1000, usage=None):
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    report = _report.build_report(TENANT if tenant is None else tenant, mode, controls, TIME)
+    report = _report.build_report(TENANT if tenant is None else tenant, mode, controls, TIME, usage=usage)
     page = OUTPUT / ("%s.html" % name)
     page.write_text(render_html(report, max_items), encoding="utf-8")
     png = OUTPUT / ("%s.png" % name)
@@ -84,6 +85,8 @@ CASES = {
     "audit": lambda: dict(controls=sample_controls()),
     "enforce": lambda: dict(controls=sample_controls(), mode="enforce"),
     "empty": lambda: dict(controls=[]),
+    "impact": lambda: dict(controls=sample_controls(), usage=sample_usage()),
+    "impact_unavailable": lambda: dict(controls=sample_controls(), usage=dict(failed=True, msg=INJECTED)),
     "large": lambda: dict(controls=[dict(id="mfa.per_user", title="Per-user MFA enforced", category="mfa",
                                          result=bulk(user_changes(20000), 24000)),
                                     dict(id="mail.protocols.default", title="Legacy protocols off",

@@ -84,3 +84,34 @@ def sample_controls(users=50, mailboxes=80):
                          msg="Get-TransportConfig on organization failed: Exchange Online answered 403 Forbidden "
                              "(the app has no Exchange role)")),
     ]
+
+
+def usage_user(upn, sign_ins, last, successes=None, clients=("Ios / Apple-iPhone15C2/2104.187",)):
+    successes = sign_ins if successes is None else successes
+    return dict(id=None, user_principal_name=upn, display_name=upn.split("@")[0], sign_ins=sign_ins,
+                successes=successes, failures=sign_ins - successes, last_sign_in=last,
+                last_success=last if successes else None, clients=list(clients))
+
+
+def sample_usage():
+    """A registered protocol_usage_info result matching sample_controls' changes.
+
+    mailbox00001 and mailbox00006 (ActiveSync turned off) sync with ActiveSync; mailbox00000 (IMAP
+    off) reads with IMAP; mailbox00011 only failed to sign in with ActiveSync; user00003 (MFA
+    becomes enforced) reads with IMAP; nobody's POP or EWS use is logged.
+    """
+    def section(client, setting, users):
+        return dict(client_app_used=client, setting=setting, users=users,
+                    counts=dict(users=len(users), sign_ins=sum(u["sign_ins"] for u in users)))
+    return dict(changed=False, invocation=copy.deepcopy(INVOCATION),
+                window=dict(days=30, start="2026-04-01T10:20:30Z", end="2026-05-01T10:20:30Z"),
+                protocols=dict(
+                    activesync=section("Exchange ActiveSync", "activesync", [
+                        usage_user("mailbox00001@contoso.com", 40, "2026-04-30T08:00:00Z"),
+                        usage_user("mailbox00006@contoso.com", 12, "2026-04-29T08:00:00Z"),
+                        usage_user("mailbox00011@contoso.com", 5, "2026-04-28T08:00:00Z", successes=0)]),
+                    imap=section("IMAP4", "imap", [
+                        usage_user("mailbox00000@contoso.com", 7, "2026-04-20T08:00:00Z", clients=("BAV2ROPC",)),
+                        usage_user("user00003@contoso.com", 3, "2026-04-21T08:00:00Z", clients=("BAV2ROPC",))]),
+                    pop=section("POP3", "pop", []),
+                    ews=section("Exchange Web Services", "ews", [])))

@@ -51,6 +51,7 @@ def summary(sim):
         "per_user_mfa": mfa,
         "security_defaults": d["security_defaults"],
         "transport_config": {"SmtpClientAuthenticationDisabled": d["transport_config"]["SmtpClientAuthenticationDisabled"]},
+        "legacy_users": d.get("legacy_users", []),
     }
 
 

@@ -491,7 +491,7 @@ def signin_object(store, e):
         "appDisplayName": e["appDisplayName"],
         "ipAddress": e["ipAddress"],
         "clientAppUsed": e["clientAppUsed"],
-        "userAgent": "BAV2ROPC" if legacy else "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+        "userAgent": e.get("userAgent", "BAV2ROPC" if legacy else "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"),
         "correlationId": e["correlationId"],
         "conditionalAccessStatus": "notApplied",
         "isInteractive": e["isInteractive"],
@@ -510,16 +510,30 @@ def signin_object(store, e):
         "authenticationAppDeviceDetails": None,
         "status": {"errorCode": e["errorCode"], "failureReason": FAILURE_REASONS.get(e["errorCode"], "Other."),
                    "additionalDetails": None},
-        "deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": "Windows10",
-                         "browser": "" if legacy else "Edge 124.0.0", "isCompliant": False, "isManaged": False,
-                         "trustType": ""},
+        "deviceDetail": {"deviceId": "", "displayName": "", "operatingSystem": e.get("os", "Windows10"),
+                         "browser": e.get("browser", "" if legacy else "Edge 124.0.0"), "isCompliant": False,
+                         "isManaged": False, "trustType": ""},
         "location": {"city": e["city"], "state": None, "countryOrRegion": e["country"],
                      "geoCoordinates": _geo(e["city"])},
         "appliedConditionalAccessPolicies": [],
     }
 
 
+NON_PREMIUM = ("Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+               "Neither tenant is B2C or tenant doesn't have premium license")
+
+
+def _premium_refusal(ctx):
+    """Sign-in logs need an Entra ID P1/P2 licence: without one Graph answers 403 with this code."""
+    if not ctx.sim.config.get("entra_premium", True):
+        return ctx.error(403, NON_PREMIUM[0], NON_PREMIUM[1])
+    return None
+
+
 def list_signins(ctx):
+    refusal = _premium_refusal(ctx)
+    if refusal is not None:
+        return refusal
     cat = CATALOGS["v1.0"]
     props = cat.props("signIn")
     events = [signin_object(ctx.store, e) for e in ctx.store.data["signins"]]
@@ -532,6 +546,9 @@ def list_signins(ctx):
 
 
 def get_signin(ctx):
+    refusal = _premium_refusal(ctx)
+    if refusal is not None:
+        return refusal
     key = ctx.params["signin"]
     for e in ctx.store.data["signins"]:
         if e["id"] == key.lower():

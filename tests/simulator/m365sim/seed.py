@@ -62,7 +62,46 @@ SKUS = {
 }
 PLAN_NAMES = ("ExchangeOnline", "ExchangeOnlineEnterprise", "ExchangeOnlineDeskless", "ExchangeOnlineEssentials")
 
-LEGACY_CLIENTS = ("IMAP4", "POP3", "Authenticated SMTP", "Exchange ActiveSync", "Other clients", "Exchange Web Services")
+# The clientAppUsed values of the sign-in logs for legacy clients (as Entra ID writes them).
+LEGACY_CLIENTS = ("Exchange ActiveSync", "IMAP4", "POP3", "Authenticated SMTP", "MAPI Over HTTP",
+                  "Outlook Anywhere (RPC over HTTP)", "Exchange Web Services", "Autodiscover", "Offline Address Book",
+                  "Exchange Online PowerShell", "Other clients")
+# The CAS mailbox parameter that gates each legacy client.
+LEGACY_SETTINGS = {"Exchange ActiveSync": "ActiveSyncEnabled", "IMAP4": "ImapEnabled", "POP3": "PopEnabled",
+                   "Authenticated SMTP": "SmtpClientAuthenticationDisabled", "MAPI Over HTTP": "MAPIEnabled",
+                   "Exchange Web Services": "EwsEnabled"}
+# Who uses what, in order, for the first enabled members with a user mailbox: (clientAppUsed,
+# recent (last 6 days) or stale (16-26 days ago), success or failure (every sign-in failed)).
+LEGACY_PROFILES = (
+    ("Exchange ActiveSync", "recent", "success"),
+    ("Exchange ActiveSync", "recent", "success"),
+    ("Exchange ActiveSync", "recent", "success"),
+    ("Exchange ActiveSync", "stale", "success"),
+    ("IMAP4", "recent", "success"),
+    ("IMAP4", "stale", "success"),
+    ("IMAP4", "recent", "failure"),
+    ("POP3", "recent", "success"),
+    ("Authenticated SMTP", "recent", "success"),
+    ("Authenticated SMTP", "recent", "success"),
+    ("MAPI Over HTTP", "recent", "success"),
+    ("Exchange Web Services", "recent", "success"),
+    ("Other clients", "recent", "success"),
+)
+# deviceDetail.operatingSystem, deviceDetail.browser and userAgent as the logs show them per client.
+LEGACY_DEVICES = {
+    "Exchange ActiveSync": ("Ios", "", "Apple-iPhone15C2/2104.187"),
+    "IMAP4": ("", "", "BAV2ROPC"),
+    "POP3": ("", "", "BAV2ROPC"),
+    "Authenticated SMTP": ("", "", "BAV2ROPC"),
+    "MAPI Over HTTP": ("Windows 10", "", "Microsoft Office/14.0 (Windows NT 6.1; Microsoft Outlook 14.0.7268; Pro)"),
+    "Exchange Web Services": ("MacOs", "", "MacOutlook/16.84.24041420 (Intelx64 Mac OS X 14.4.1 (Build 23E224))"),
+    "Other clients": ("", "", "python-requests/2.31.0"),
+}
+MODERN_DEVICES = (
+    ("Windows10", "Edge 124.0.0", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Edg/124.0.0.0"),
+    ("MacOs", "Safari 17.4", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4_1) AppleWebKit/605.1.15 Safari/605.1.15"),
+    ("Ios 17.4.1", "Mobile Safari 17.4", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) Mobile/15E148"),
+)
 MODERN_CLIENTS = ("Browser", "Mobile Apps and Desktop clients")
 SIGNIN_APPS = (
     ("00000002-0000-0ff1-ce00-000000000000", "Office 365 Exchange Online"),
@@ -137,10 +176,12 @@ class Seeder:
             "mailboxes": mailboxes,
             "cas_plans": plans,
             "transport_config": self.build_transport_config(),
-            "signins": self.build_signins(users, mailboxes),
+            "signins": [],
+            "legacy_users": [],
             "changes": [],
             "change_seq": 0,
         }
+        data["signins"], data["legacy_users"] = self.build_signins(users, mailboxes)
         return data
 
     def plan_kinds(self):
@@ -587,39 +628,70 @@ class Seeder:
 
     # -- sign-ins -----------------------------------------------------------------
     def build_signins(self, users, mailboxes):
+        """Modern sign-ins for up to 400 enabled members; legacy ones for a fixed subset (LEGACY_PROFILES).
+
+        The legacy subset is the first enabled members with a UserMailbox, in seeding order, one
+        profile each; their mailboxes allow the protocol they use (a success needs it) and
+        their per-user MFA is disabled (it has not yet broken them). ``legacy_users`` in the
+        state and in ``/_sim/state?summary=1`` names them.
+        """
         rng = self.rng
         mbx_by_user = {m["ExternalDirectoryObjectId"]: m for m in mailboxes}
         candidates = [u for u in users if u["_kind"] in ("member", "twin", "admin") and u.get("accountEnabled")]
         limit = min(len(candidates), 400)
         events = []
         for u in candidates[:limit]:
-            mbx = mbx_by_user.get(u["id"])
             for _index in range(rng.randrange(1, 4)):
-                legacy_ok = mbx is not None and rng.random() < 0.3
-                if legacy_ok:
-                    client = LEGACY_CLIENTS[rng.randrange(len(LEGACY_CLIENTS))]
-                    app = SIGNIN_APPS[0]
-                else:
-                    client = MODERN_CLIENTS[rng.randrange(len(MODERN_CLIENTS))]
-                    app = SIGNIN_APPS[rng.randrange(len(SIGNIN_APPS))]
+                client = MODERN_CLIENTS[rng.randrange(len(MODERN_CLIENTS))]
+                app = SIGNIN_APPS[rng.randrange(1, len(SIGNIN_APPS))]
                 failed = rng.random() < 0.08
-                events.append(
-                    {
-                        "id": self.guid(),
-                        "_offset": rng.randrange(30 * 86400),
-                        "userId": u["id"],
-                        "userPrincipalName": u["userPrincipalName"],
-                        "userDisplayName": u["displayName"],
-                        "appId": app[0],
-                        "appDisplayName": app[1],
-                        "clientAppUsed": client,
-                        "ipAddress": "203.0.113.%d" % rng.randrange(1, 255),
-                        "correlationId": self.guid(),
-                        "isInteractive": client in MODERN_CLIENTS,
-                        "errorCode": 50126 if failed else 0,
-                        "city": u.get("city") or "Seattle",
-                        "country": u.get("usageLocation") or "US",
-                    }
-                )
+                profile = MODERN_DEVICES[rng.randrange(len(MODERN_DEVICES))] if client == "Browser" else \
+                    ("Windows10", "", "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17531; Pro)")
+                events.append(self.signin_event(u, client, app, rng.randrange(30 * 86400),
+                                                50126 if failed else 0, profile))
+        legacy_users = []
+        eligible = [u for u in users if u["_kind"] == "member" and u.get("accountEnabled")
+                    and (mbx_by_user.get(u["id"]) or {}).get("RecipientTypeDetails") == "UserMailbox"]
+        for u, (client, recency, outcome) in zip(eligible, LEGACY_PROFILES):
+            mbx = mbx_by_user[u["id"]]
+            if outcome == "success":
+                parameter = LEGACY_SETTINGS.get(client)
+                if parameter == "SmtpClientAuthenticationDisabled":
+                    mbx["cas"][parameter] = False
+                elif parameter:
+                    mbx["cas"].pop(parameter, None)
+            u["_mfa"] = "disabled"
+            low, high = (3600, 6 * 86400) if recency == "recent" else (16 * 86400, 26 * 86400)
+            count = rng.randrange(4, 13)
+            offsets = sorted(rng.randrange(low, high) for _index in range(count))
+            for offset in offsets:
+                code = 0 if outcome == "success" else 50126
+                events.append(self.signin_event(u, client, SIGNIN_APPS[0], offset, code, LEGACY_DEVICES[client]))
+            legacy_users.append({"userPrincipalName": u["userPrincipalName"], "id": u["id"],
+                                 "clientAppUsed": client, "recency": recency, "outcome": outcome,
+                                 "signIns": count, "lastOffset": offsets[0]})
         events.sort(key=lambda e: e["_offset"])
-        return events
+        return events, legacy_users
+
+    def signin_event(self, user, client, app, offset, error_code, device):
+        operating_system, browser, user_agent = device
+        return {
+            "id": self.guid(),
+            "_offset": offset,
+            "userId": user["id"],
+            "userPrincipalName": user["userPrincipalName"],
+            "userDisplayName": user["displayName"],
+            "appId": app[0],
+            "appDisplayName": app[1],
+            "clientAppUsed": client,
+            "ipAddress": "203.0.113.%d" % self.rng.randrange(1, 255),
+            "correlationId": self.guid(),
+            # v1.0 lists interactive sign-ins; legacy clients pass the password, which is interactive.
+            "isInteractive": True,
+            "errorCode": error_code,
+            "city": user.get("city") or "Seattle",
+            "country": user.get("usageLocation") or "US",
+            "os": operating_system,
+            "browser": browser,
+            "userAgent": user_agent,
+        }

@@ -30,6 +30,7 @@ DEFAULT_CONFIG = {
     "exchange_rate_per_s": 10,
     "exchange_burst": None,
     "batch_shuffle": True,
+    "entra_premium": True,
 }
 CONFIG_TYPES = {
     "latency_ms": (int, float),
@@ -43,6 +44,7 @@ CONFIG_TYPES = {
     "exchange_rate_per_s": (int, float),
     "exchange_burst": (int, float, type(None)),
     "batch_shuffle": bool,
+    "entra_premium": bool,
 }
 
 

@@ -28,6 +28,7 @@ DEFAULT_KNOBS = {
     "exchange_rate_per_s": 10,
     "exchange_burst": None,
     "batch_shuffle": True,
+    "entra_premium": True,
     "faults": None,
     "fault_script": [],
 }

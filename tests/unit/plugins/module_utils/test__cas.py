@@ -43,7 +43,9 @@ def test_current_settings_and_set_parameters_round_trip():
     target = _cas.mailbox_target(obj)
     change = Change(target, {"imap": False, "smtp_auth": "disabled"}, {"imap": True, "smtp_auth": "inherit"})
     assert _cas.set_parameters(change) == {"ImapEnabled": True, "SmtpClientAuthenticationDisabled": None}
-    assert target.key == obj["Guid"] and target.identity == {"mailbox": "user0@contoso.com", "guid": obj["Guid"]}
+    assert target.key == obj["Guid"]
+    assert target.identity == {"mailbox": "user0@contoso.com", "guid": obj["Guid"],
+                               "user_id": obj.get("ExternalDirectoryObjectId")}
 
 
 def test_desired_settings_leave_unset_options_alone():

@@ -141,3 +141,26 @@ def test_check_max_changes():
     with pytest.raises(ConfigurationError) as info:
         check_max_changes({"max_changes": -1})
     assert info.value.option == "max_changes"
+
+
+def test_hold_keeps_one_setting_of_one_target_and_reports_it():
+    targets = [target("a", imap=True, pop=True), target("b", imap=True, pop=False), target("c", imap=False, pop=False)]
+
+    def hold(tgt, name, before, after):
+        return "in use" if tgt.key in ("a", "b") and name == "imap" else None
+
+    applied = []
+
+    async def apply(changes):
+        applied.extend(changes)
+        return []
+
+    result = asyncio.run(reconcile(targets, {"imap": False, "pop": False}, TABLE, apply, check_mode=False, hold=hold))
+    assert [c.target.key for c in applied] == ["a"] and applied[0].after == {"pop": False}
+    assert result["skipped_changes"] == [
+        dict(mailbox="a@c.com", setting="imap", before=True, after=False, reason="in use"),
+        dict(mailbox="b@c.com", setting="imap", before=True, after=False, reason="in use")]
+    # b had nothing else to change: neither compliant nor changed, but skipped.
+    assert result["summary"] == dict(targets=3, compliant=1, changed=1, failed=0, skipped=2)
+    changes, compliant, skips = plan(targets, {"imap": False}, TABLE, hold)
+    assert changes == [] and [t.key for t in compliant] == ["c"] and len(skips) == 2

@@ -15,6 +15,7 @@ from ansible_collections.m365.admin.tests.unit.report_samples import (
     bulk,
     mailbox_changes,
     sample_controls,
+    sample_usage,
     single,
     user_changes,
 )
@@ -142,7 +143,7 @@ def test_json_is_stable_and_complete():
     mfa = [entry for entry in data["controls"] if entry["id"] == "mfa.per_user"][0]
     assert len(mfa["changes"]) == 3000
     assert sorted(mfa) == ["category", "changes", "counts", "description", "failures", "id", "message", "missing",
-                           "status", "title"]
+                           "skipped_changes", "status", "title"]
 
 
 def test_tenant_falls_back_to_the_initial_domain():
@@ -239,3 +240,39 @@ def test_write_files_keeps_the_mode_of_an_existing_file(tmp_path):
 
 def test_utc_now_is_iso_utc_to_the_second():
     assert _report.TIME_PATTERN.match(_report.utc_now()) and _report.utc_now().endswith("Z")
+
+
+def test_impact_lists_who_the_changes_cut_off():
+    report = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=sample_usage())
+    impact = report["impact"]
+    assert impact["available"] is True and impact["window"]["days"] == 30
+    sections = dict((s["setting"], s) for s in impact["protocols"])
+    assert [m["mailbox"] for m in sections["activesync"]["mailboxes"]] == ["mailbox00001@contoso.com",
+                                                                           "mailbox00006@contoso.com"]
+    assert sections["activesync"]["mailboxes"][0]["sign_ins"] == 40
+    assert sections["activesync"]["mailboxes"][0]["control"] == "mail.protocols.default"
+    assert [m["mailbox"] for m in sections["imap"]["mailboxes"]] == ["mailbox00000@contoso.com"]
+    assert sections["pop"]["mailboxes"] == [] and sections["pop"]["read"] is True
+    # MAPI is turned off in the sample but its usage was not read.
+    assert sections["mapi"]["read"] is False
+    assert impact["mfa"] == [dict(user_principal_name="user00003@contoso.com", control="mfa.per_user",
+                                  before="disabled", protocols=["IMAP4"], last_sign_in="2026-04-21T08:00:00Z")]
+    assert impact["total"] == 4
+    assert SECRET not in _report.render_json(report)
+
+
+def test_impact_without_usage_or_with_a_failed_read():
+    assert "impact" not in build(sample_controls())
+    failed = dict(failed=True, msg="Read sign-in logs failed: the tenant has no Microsoft Entra ID P1 or P2 licence")
+    impact = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=failed)["impact"]
+    assert impact["available"] is False and "P1 or P2" in impact["message"] and impact["total"] == 0
+
+
+def test_impact_lists_what_the_usage_guard_kept_on():
+    result = bulk(mailbox_changes(2), 10)
+    result["skipped_changes"] = [dict(mailbox="mailbox00009@contoso.com", guid="g", setting="activesync", before=True,
+                                      after=False, reason="used Exchange ActiveSync 9 times")]
+    report = _report.build_report(TENANT, "audit", [control(result, category="mail_protocols")], TIME,
+                                  usage=sample_usage())
+    assert report["controls"][0]["skipped_changes"][0]["setting"] == "activesync"
+    assert report["impact"]["protected"] == [dict(result["skipped_changes"][0], control="c")]

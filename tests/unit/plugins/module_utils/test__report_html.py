@@ -12,6 +12,7 @@ from ansible_collections.m365.admin.tests.unit.report_samples import (
     bulk,
     mailbox_changes,
     sample_controls,
+    sample_usage,
     user_changes,
 )
 
@@ -123,3 +124,20 @@ def test_percent_never_rounds_up_to_all():
     assert percent(999, 1000) == "99%"
     assert percent(1, 1000) == "<1%"
     assert percent(0, 5) == "0%" and percent(5, 5) == "100%"
+
+
+def test_impact_section_tables_and_escaping():
+    usage = sample_usage()
+    usage["protocols"]["activesync"]["users"][0]["clients"] = [EVIL]
+    page = render_html(_report.build_report(TENANT, "audit", sample_controls(), TIME, usage=usage))
+    parsed = parse(page)
+    text = " ".join(parsed.text)
+    assert "Impact: who would be cut off" in text
+    assert "Exchange ActiveSync (activesync off): 2 mailboxes used it and would lose it" in text
+    assert "mailbox00001@contoso.com" in text and "user00003@contoso.com" in text
+    assert not [tag for tag, attrs in parsed.tags if tag == "script" or "onmouseover" in attrs]
+    assert page.index("Impact: who would be cut off") < page.index("<h2>Controls</h2>")
+    failed = render_html(_report.build_report(TENANT, "audit", sample_controls(), TIME,
+                                              usage=dict(failed=True, msg="no licence")))
+    assert "Protocol usage could not be read: no licence" in failed
+    assert "Impact:" not in render_html(build(sample_controls()))

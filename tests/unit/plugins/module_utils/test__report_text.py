@@ -6,7 +6,13 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.m365.admin.plugins.module_utils import _report
 from ansible_collections.m365.admin.plugins.module_utils._report_text import md, render_junit, render_markdown
-from ansible_collections.m365.admin.tests.unit.report_samples import TENANT, bulk, sample_controls, user_changes
+from ansible_collections.m365.admin.tests.unit.report_samples import (
+    TENANT,
+    bulk,
+    sample_controls,
+    sample_usage,
+    user_changes,
+)
 
 TIME = "2026-05-01T10:20:30Z"
 EVIL = '<script>alert("x")</script>|*_`@contoso.com'
@@ -115,3 +121,26 @@ def test_markdown_escapes_html_and_table_breaking_characters():
 def test_markdown_without_controls():
     text = render_markdown(build([]))
     assert "No controls were reported." in text and "| Status |" not in text
+
+
+def test_markdown_impact_section():
+    report = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=sample_usage())
+    text = render_markdown(report)
+    assert "## Impact: who would be cut off" in text
+    assert ("**4 people would be cut off from a protocol they used in the window: 3 mailboxes would lose one, and "
+            "1 user's per-user MFA would become enforced.**") in text
+    assert "### Exchange ActiveSync (activesync off): 2 mailboxes used it and would lose it" in text
+    assert "- mailbox00001@contoso.com: 40 sign-ins, last 2026-04-30 08:00:00 UTC (Ios / Apple-iPhone15C2/2104.187)" \
+        in text
+    assert "### POP3 (pop off): no mailbox that changes used it" in text
+    assert "### MAPI Over HTTP / Outlook Anywhere (RPC over HTTP) (mapi off): usage not read" in text
+    assert "### Per-user MFA would become enforced for 1 user still signing in with legacy protocols" in text
+    assert "user00003@contoso.com: IMAP4" in text
+    # The impact comes before the drift lists, so that it is read first.
+    assert text.index("## Impact") < text.index("## Drift")
+    enforce = render_markdown(_report.build_report(TENANT, "enforce", sample_controls(), TIME, usage=sample_usage()))
+    assert "## Impact: who was cut off" in enforce and "used it and lost it" in enforce
+    failed = render_markdown(_report.build_report(TENANT, "audit", sample_controls(), TIME,
+                                                  usage=dict(failed=True, msg="no AuditLog.Read.All")))
+    assert "Protocol usage could not be read: no AuditLog.Read.All" in failed
+    assert "## Impact" not in render_markdown(build(sample_controls()))

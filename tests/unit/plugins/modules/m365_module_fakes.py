@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from unittest import mock
+from urllib.parse import parse_qs, urlsplit
 
 from ansible_collections.m365.admin.plugins.module_utils import _module
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
@@ -50,3 +51,38 @@ def run_with_exchange(main, args, exchange_handler, graph_handler=None):
     def no_graph(method, url, body, headers):
         raise AssertionError("unexpected Graph call %s" % url)
     return run_with_graph(main, args, graph_handler or no_graph, exchange_handler)
+
+
+def signin_event(upn, client, when, code=0, os_name="", agent="BAV2ROPC"):
+    return {"createdDateTime": when, "userId": "id-" + upn.split("@")[0], "userPrincipalName": upn,
+            "userDisplayName": upn.split("@")[0].title(), "clientAppUsed": client, "appDisplayName": "Office 365 Exchange Online",
+            "status": {"errorCode": code, "failureReason": None if code == 0 else "Invalid username or password."},
+            "deviceDetail": {"operatingSystem": os_name, "browser": ""}, "userAgent": agent}
+
+
+class SignInLog(object):
+    """Answers GET /auditLogs/signIns like Graph: filter on clientAppUsed, pages of $top with a nextLink."""
+
+    def __init__(self, events, page=None, error=None):
+        self.events = events
+        self.page = page
+        self.error = error
+        self.queries = []
+
+    def __call__(self, method, url, body, headers):
+        assert method == "GET" and "/v1.0/auditLogs/signIns" in url
+        if self.error:
+            return self.error
+        query = parse_qs(urlsplit(url).query)
+        self.queries.append(query)
+        flt = query["$filter"][0]
+        client = flt.split("clientAppUsed eq '", 1)[1].rstrip("'")
+        since = flt.split("createdDateTime ge ", 1)[1].split(" ", 1)[0]
+        matching = [e for e in self.events if e["clientAppUsed"] == client and e["createdDateTime"] >= since]
+        size = self.page or int(query["$top"][0])
+        offset = int(query.get("$skiptoken", ["0"])[0])
+        answer = {"value": matching[offset:offset + size]}
+        if offset + size < len(matching):
+            answer["@odata.nextLink"] = "https://graph.test/v1.0/auditLogs/signIns?%s&$skiptoken=%d" % (
+                urlsplit(url).query.split("&$skiptoken")[0], offset + size)
+        return 200, answer

@@ -9,7 +9,7 @@ from unittest import mock
 from ansible_collections.m365.admin.plugins.module_utils import _report
 from ansible_collections.m365.admin.plugins.modules import baseline_report
 from ansible_collections.m365.admin.tests.unit.m365_helpers import run_module
-from ansible_collections.m365.admin.tests.unit.report_samples import SECRET, TENANT, bulk, sample_controls
+from ansible_collections.m365.admin.tests.unit.report_samples import SECRET, TENANT, bulk, sample_controls, sample_usage
 
 FILES = ["junit.xml", "report.html", "report.json", "report.md"]
 
@@ -139,3 +139,19 @@ def test_a_folder_that_cannot_be_written_fails_with_the_reason(tmp_path):
     blocker.write_text("not a folder")
     result, failed = run(blocker / "sub")
     assert failed and result["msg"].startswith("Could not write the report into %s" % (blocker / "sub"))
+
+
+def test_usage_adds_the_impact_to_the_files_and_the_result(tmp_path):
+    result, failed = run(tmp_path, usage=sample_usage())
+    assert not failed
+    assert result["impact"] == dict(available=True, total=4, mailboxes=3, mfa=1,
+                                    protocols=dict(imap=1, pop=0, activesync=2, mapi=0, ews=0, smtp_auth=0))
+    report = json.loads(read(tmp_path, "report.json"))
+    assert report["impact"]["protocols"][0]["setting"] == "imap"
+    assert "## Impact: who would be cut off" in read(tmp_path, "report.md")
+    assert "Impact: who would be cut off" in read(tmp_path, "report.html")
+    assert SECRET not in read(tmp_path, "report.json")
+    # The usage result is not echoed back in the invocation.
+    assert "usage" not in result["invocation"]["module_args"]
+    without, failed = run(tmp_path / "plain")
+    assert not failed and "impact" not in without and "impact" not in read(tmp_path / "plain", "report.json")

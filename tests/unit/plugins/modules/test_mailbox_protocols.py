@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from ansible_collections.m365.admin.plugins.modules import mailbox_protocols
 from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant, make_mailboxes
-from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_exchange
+from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import (
+    SignInLog,
+    run_with_exchange,
+    signin_event,
+)
 
 
 def tenant(**kwargs):
@@ -86,3 +90,79 @@ def test_max_changes_and_bad_input():
                          (dict(all_mailboxes=True, smtp_auth="off"), "smtp_auth")):
         result, failed, made = run_with_exchange(mailbox_protocols.main, args, fake)
         assert failed and needle in result["msg"] and made == []
+
+
+def _recent(day):
+    return "2099-01-%02dT00:00:00Z" % day
+
+
+def guard_log():
+    # user1 syncs with ActiveSync, user2 sends with SMTP AUTH (enabled on the mailbox), user3 only failed.
+    return SignInLog([
+        signin_event("user1@contoso.com", "Exchange ActiveSync", _recent(2)),
+        signin_event("user2@contoso.com", "Authenticated SMTP", _recent(3)),
+        signin_event("user3@contoso.com", "Exchange ActiveSync", _recent(3), code=50126),
+    ])
+
+
+def guard_tenant():
+    return FakeExchangeTenant(make_mailboxes(4, SmtpClientAuthenticationDisabled={2: False}))
+
+
+def _with_user_ids(log):
+    for entry in log.events:
+        entry["userId"] = "00000000-0000-4000-8000-%012d" % int(entry["userPrincipalName"][4])
+    return log
+
+
+def test_usage_guard_keeps_recently_used_protocols_only():
+    fake, log = guard_tenant(), _with_user_ids(guard_log())
+    args = dict(all_mailboxes=True, activesync=False, imap=False, smtp_auth="disabled", usage_guard_days=7)
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(args, _ansible_check_mode=True), fake, log)
+    assert not failed, result
+    skipped = dict(((s["mailbox"], s["setting"]), s) for s in result["skipped_changes"])
+    assert sorted(skipped) == [("user1@contoso.com", "activesync"), ("user2@contoso.com", "smtp_auth")]
+    assert "Exchange ActiveSync" in skipped[("user1@contoso.com", "activesync")]["reason"]
+    assert result["summary"]["skipped"] == 2
+    by_mailbox = dict((c["mailbox"], c["after"]) for c in result["changes"])
+    # Other settings of guarded mailboxes still change; the failed-only user3 is not protected.
+    assert by_mailbox["user1@contoso.com"] == {"imap": False, "smtp_auth": "disabled"}
+    assert by_mailbox["user2@contoso.com"] == {"activesync": False, "imap": False}
+    assert by_mailbox["user3@contoso.com"] == {"activesync": False, "imap": False, "smtp_auth": "disabled"}
+    # One listing per guarded protocol: ActiveSync, IMAP4, Authenticated SMTP; nothing written in check mode.
+    assert len(log.queries) == 3 and fake.sets == []
+    applied, failed, _made = run_with_exchange(mailbox_protocols.main, args, fake, log)
+    assert not failed and applied["changes"] == result["changes"]
+    assert {k: v for k, v in dict(fake.sets)["user1@contoso.com"].items() if k != "Identity"} == \
+        {"ImapEnabled": False, "SmtpClientAuthenticationDisabled": True}
+    # Again: only the kept protocols would change, so only their logs are read (ActiveSync, SMTP AUTH).
+    del log.queries[:]
+    again, failed, _made = run_with_exchange(mailbox_protocols.main, args, fake, log)
+    assert not failed and again["changed"] is False and len(again["skipped_changes"]) == 2
+    assert sorted(q["$filter"][0].split("clientAppUsed eq ")[1] for q in log.queries) == [
+        "'Authenticated SMTP'", "'Exchange ActiveSync'"]
+
+
+def test_usage_guard_acknowledged_and_off():
+    log = _with_user_ids(guard_log())
+    args = dict(all_mailboxes=True, activesync=False, usage_guard_days=7, usage_acknowledged=["USER1@contoso.com"],
+                _ansible_check_mode=True)
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, args, guard_tenant(), log)
+    assert not failed and result["skipped_changes"] == [] and result["summary"]["changed"] == 4
+    # A tenant where nobody would lose anything: no sign-in log is read at all.
+    nothing, failed, _made = run_with_exchange(
+        mailbox_protocols.main, args, FakeExchangeTenant(make_mailboxes(2, ActiveSyncEnabled={0: False, 1: False})))
+    assert not failed and nothing["changed"] is False and "skipped_changes" not in nothing
+    off, failed, _made = run_with_exchange(mailbox_protocols.main, dict(args, usage_guard_days=0), guard_tenant())
+    assert not failed and "skipped_changes" not in off
+    # Turning protocols on needs no usage: no sign-in log is read.
+    on, failed, _made = run_with_exchange(mailbox_protocols.main, dict(args, activesync=True, imap=True),
+                                          guard_tenant())
+    assert not failed and "skipped_changes" not in on
+
+
+def test_usage_guard_days_validated():
+    result, failed, _made = run_with_exchange(mailbox_protocols.main,
+                                              dict(all_mailboxes=True, imap=False, usage_guard_days=45),
+                                              guard_tenant())
+    assert failed and "usage_guard_days must be between 1 and 30" in result["msg"]
