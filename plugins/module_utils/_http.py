@@ -55,6 +55,9 @@ RETRY_BASE_DELAY = 1.0
 TRANSPORT_RETRIES = 3
 
 SAFE_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
+# Answers that say the service did not act on the request, so that even a write may be sent
+# again. A 504 (gateway timeout) says nothing of the kind: for a write its outcome is unknown.
+NOT_PROCESSED_STATUS = frozenset([429, 503])
 
 
 def build_ssl_context(ca_path=None):
@@ -114,7 +117,7 @@ class BearerAuth(_AuthBase):
 class Response(object):
     """What the clients need of an HTTP answer."""
 
-    __slots__ = ("status", "headers", "body", "text", "request_id", "url")
+    __slots__ = ("status", "headers", "body", "text", "request_id", "url", "bearer")
 
     def __init__(self, status, headers, body, text, request_id, url):
         self.status = status
@@ -132,6 +135,8 @@ class ServiceSession(object):
                  transport=None):
         self.service_name = service_name
         self.requests_sent = 0
+        self._tokens = tokens
+        self._scope = scope
         options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=RETRY_BASE_DELAY, max_retries=MAX_RETRIES)}
         client = httpx.AsyncClient(
             transport=transport,
@@ -168,7 +173,14 @@ class ServiceSession(object):
         if json_body is not None:
             content = json.dumps(json_body).encode("utf-8")
             request_headers["Content-Type"] = "application/json"
+        # kiota's RetryHandler re-sends any method on 429, 503 and 504. A write answered 504 may
+        # have been applied (a second POST could create a second policy), so for requests that
+        # are not safe to repeat it is switched off and this loop retries 429 and 503 only.
+        request_options = {}
+        if not safe:
+            request_options[RetryHandlerOption.get_key()] = RetryHandlerOption(should_retry=False)
         attempt = 0
+        refused = 0
         while True:
             attempt += 1
             try:
@@ -176,7 +188,16 @@ class ServiceSession(object):
                 # msgraph-core's transport runs its middleware (retry, redirect) only for requests
                 # that carry kiota request options; an empty set means "the defaults given above".
                 raw = await self._client.request(method, url, content=content, headers=request_headers,
-                                                 extensions={REQUEST_OPTIONS_KEY: {}})
+                                                 extensions={REQUEST_OPTIONS_KEY: dict(request_options)})
+                if not safe and raw.status_code in NOT_PROCESSED_STATUS and refused < MAX_RETRIES:
+                    refused += 1
+                    await raw.aread()
+                    await asyncio.sleep(_retry_after(raw.headers, refused))
+                    continue
+                if not safe and raw.status_code == 504:
+                    raise OutcomeUnknownError(
+                        "%s answered HTTP 504 (gateway timeout) after the request was sent; it may or may not "
+                        "have been applied" % self.service_name, operation=operation, target=target, status=504)
                 break
             except httpx.HTTPError as exc:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -212,7 +233,25 @@ class ServiceSession(object):
                     % (self.service_name, raw.status_code, content_type or "no content type", text[:200]),
                     operation=operation, target=target, status=raw.status_code)
         request_id = raw.headers.get("request-id") or raw.headers.get("x-ms-request-id")
-        return Response(raw.status_code, raw.headers, body, text, request_id, url)
+        response = Response(raw.status_code, raw.headers, body, text, request_id, url)
+        try:
+            response.bearer = raw.request.headers.get("Authorization", "")[len("Bearer "):]
+        except RuntimeError:  # a response built without a request (test doubles)
+            response.bearer = ""
+        return response
+
+    async def token_refused(self, response):
+        """Items of a batch were answered 401 although the envelope was accepted (the token
+        expired while the batch ran): get a new token before those items are sent again."""
+        await self._tokens.get(self._scope, reject=response.bearer)
+
+
+def _retry_after(headers, attempt):
+    """Seconds to wait: the Retry-After header (in seconds), else an exponential back-off."""
+    try:
+        return min(max(0.0, float(headers.get("retry-after", ""))), 180.0)
+    except ValueError:
+        return min(RETRY_BASE_DELAY * 2 ** (attempt - 1), 30.0)
 
 
 def _origin(url):
