@@ -19,7 +19,7 @@ import asyncio
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target, Unknown
-from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, record_missing
+from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, check_user_names, record_missing
 
 SMTP_TO_WIRE = {"enabled": False, "disabled": True, "inherit": None}
 SMTP_FROM_WIRE = {False: "enabled", True: "disabled", None: "inherit"}
@@ -110,6 +110,7 @@ def validate_mailbox_selection(params):
         for value in params.get(option) or []:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError("%s contains an empty name" % option, option=option)
+    check_user_names(params, ("exclude_users",))
     if not params.get("recipient_types"):
         raise ConfigurationError("recipient_types must name at least one recipient type", option="recipient_types")
 

@@ -105,7 +105,7 @@ class Unknown(object):
 
 # How often a target whose write answer was lost is read back (and, when the read-back shows
 # the change missing, written again) before it is reported as failed.
-VERIFY_ROUNDS = 3
+VERIFY_ROUNDS = 4
 
 
 class MaxChangesExceeded(M365Error):
@@ -158,7 +158,7 @@ async def settle(outcomes, changes, table, apply, read_back):
     by_key = dict((change.target.key, change) for change in changes)
     settled = [outcome for outcome in outcomes if not isinstance(outcome, Unknown)]
     unknown = [outcome for outcome in outcomes if isinstance(outcome, Unknown)]
-    for _round in range(VERIFY_ROUNDS):
+    for verify_round in range(VERIFY_ROUNDS):
         if not unknown or read_back is None:
             break
         current = await read_back([outcome.target for outcome in unknown])
@@ -173,11 +173,14 @@ async def settle(outcomes, changes, table, apply, read_back):
             if not all(rows[name].satisfied(values.get(name), value) for name, value in change.after.items()):
                 again.append(change)
         unknown = []
+        if verify_round == VERIFY_ROUNDS - 1:
+            settled.extend(Failure(change.target, 0, "the answer to the write was lost %d times and the target "
+                                                     "reads back unchanged" % VERIFY_ROUNDS) for change in again)
+            break
         for outcome in (await apply(again)) if again else []:
             (unknown if isinstance(outcome, Unknown) else settled).append(outcome)
     for outcome in unknown:
-        settled.append(Failure(outcome.target, 0, "the answer to the write was lost (%s); it may or may not have "
-                                                  "been applied" % outcome.error))
+        settled.append(Failure(outcome.target, 0, "the answer to the write was lost: %s" % outcome.error))
     return settled
 
 

@@ -104,7 +104,7 @@ def test_lost_write_without_a_read_back_is_a_failure_not_a_change():
     with pytest.raises(Exception) as info:
         run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False))
     assert info.value.result["summary"]["changed"] == 0
-    assert "may or may not have been applied" in info.value.result["failures"][0]["error"]
+    assert "the answer to the write was lost" in info.value.result["failures"][0]["error"]
 
 
 def graph_batch_lost(method, url, body, headers):
@@ -223,3 +223,17 @@ def test_short_lived_tokens_are_reused_until_half_their_life(lifetime, expected)
             await provider.get("scope")
     run(scenario())
     assert credential.issued == expected
+
+
+def test_a_write_lost_every_time_is_read_back_after_the_last_attempt():
+    tenant = Tenant({"a": "disabled"})
+
+    async def apply(changes):
+        tenant.writes.extend(change.target.key for change in changes)
+        return [Unknown(change.target, "dropped") for change in changes]  # never applied
+    with pytest.raises(Exception) as info:
+        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, apply, False, read_back=tenant.read_back))
+    failure = info.value.result["failures"][0]
+    assert failure["status"] == 0 and "reads back unchanged" in failure["error"]
+    # Every write was followed by a read-back: 4 reads, 4 writes (the first and 3 verified re-writes).
+    assert len(tenant.reads) == 4 and len(tenant.writes) == 4
