@@ -198,3 +198,33 @@ def test_bad_input(case_id, module, args, option, text, may_read, tmp_path):
 def test_the_catalogue_has_at_least_40_cases_with_unique_ids():
     ids = [case[0] for case in CASES]
     assert len(ids) >= 40 and len(set(ids)) == len(ids)
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+ROW_TEST = re.compile(r"`(?P<path>tests/[^`:]+)(?:::(?P<test>\w+)(?:\[(?P<case>[\w-]+)\])?)?`(?::\s*\"(?P<task>[^\"]+)\")?")
+
+
+def catalogue_rows():
+    with open(os.path.join(ROOT, "docs", "bad-inputs.md")) as handle:
+        return [line for line in handle if re.match(r"^\| \d+ \|", line)]
+
+
+def test_every_row_of_the_catalogue_names_an_existing_test():
+    rows = catalogue_rows()
+    assert len(rows) >= 40
+    named_cases = set()
+    for row in rows:
+        match = ROW_TEST.search(row.rsplit("|", 2)[1])
+        assert match, "row names no test: %s" % row
+        path = os.path.join(ROOT, match.group("path"))
+        assert os.path.isfile(path), row
+        with open(path) as handle:
+            text = handle.read()
+        if match.group("task"):
+            assert "- name: %s\n" % match.group("task") in text, row
+        else:
+            assert re.search(r"^def %s\(" % re.escape(match.group("test")), text, re.M), row
+        if match.group("case"):
+            named_cases.add(match.group("case"))
+    # Every case of this file is in the table, and every case the table names is here.
+    assert named_cases == set(case[0] for case in CASES)
