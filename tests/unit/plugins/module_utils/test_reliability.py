@@ -237,3 +237,14 @@ def test_a_write_lost_every_time_is_read_back_after_the_last_attempt():
     assert failure["status"] == 0 and "reads back unchanged" in failure["error"]
     # Every write was followed by a read-back: 4 reads, 4 writes (the first and 3 verified re-writes).
     assert len(tenant.reads) == 4 and len(tenant.writes) == 4
+
+
+def test_no_option_can_turn_certificate_validation_off():
+    from ansible_collections.m365.admin.plugins.module_utils._connection import CONNECTION_ARGUMENT_SPEC
+    forbidden = ("validate_certs", "verify", "verify_ssl", "insecure", "skip_tls_verify", "ssl_verify")
+    for name, spec in CONNECTION_ARGUMENT_SPEC.items():
+        assert name not in forbidden and not set(spec.get("aliases") or ()) & set(forbidden), name
+    # ca_path only adds trust: the context still requires a valid certificate for the right host.
+    context = _http.build_ssl_context(None)
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
+
