@@ -17,7 +17,6 @@ from ansible_collections.m365.admin.plugins.module_utils._exchange import Exchan
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
     Change,
-    Failure,
     Setting,
     Target,
     Unknown,
@@ -247,4 +246,3 @@ def test_no_option_can_turn_certificate_validation_off():
     # ca_path only adds trust: the context still requires a valid certificate for the right host.
     context = _http.build_ssl_context(None)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
-
