@@ -24,6 +24,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     PermissionDeniedError,
     ServiceError,
     ThrottledError,
+    TransportError,
 )
 from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds, send_in_rounds
 
@@ -220,6 +221,17 @@ class ExchangeClient(object):
                     for index in indices:
                         results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
                     return []
+                except TransportError as exc:
+                    # Reads whose answer was lost on every attempt: sent again in a later round.
+                    if not getattr(exc, "answer_lost", False):
+                        raise
+                    retry = []
+                    for index in indices:
+                        attempts[index] += 1
+                        if attempts[index] >= MAX_ATTEMPTS:
+                            raise
+                        retry.append((index, retry_after_seconds({}, attempts[index])))
+                    return retry
             if response.status >= 400:
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}

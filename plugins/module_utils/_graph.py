@@ -248,6 +248,17 @@ class GraphClient(object):
                         results[index] = BatchResult(0, {}, {"error": {"code": "outcomeUnknown",
                                                                        "message": exc.message}})
                     return []
+                except TransportError as exc:
+                    # Reads whose answer was lost on every attempt: sent again in a later round.
+                    if not getattr(exc, "answer_lost", False):
+                        raise
+                    retry = []
+                    for index in indices:
+                        attempts[index] += 1
+                        if attempts[index] >= ITEM_MAX_ATTEMPTS:
+                            raise
+                        retry.append((index, retry_after_seconds({}, attempts[index])))
+                    return retry
             raise_for_status(response.status, response.body, operation, text=response.text,
                              request_id=response.request_id)
             answered = {}

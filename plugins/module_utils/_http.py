@@ -214,10 +214,14 @@ class ServiceSession(object):
                         "the connection to %s failed after the request was sent (%s); it may or may not "
                         "have been applied" % (_origin(url), _exc_text(exc)),
                         operation=operation, target=target)
-                raise TransportError(
+                error = TransportError(
                     "could not reach %s at %s after %d attempts: %s"
                     % (self.service_name, _origin(url), attempt, _exc_text(exc)),
                     operation=operation, target=target)
+                # The service answered before (the connection was made, the answer lost): a batch
+                # client may send the same reads again in a later round.
+                error.answer_lost = not never_sent
+                raise error
         text = raw.text
         body = None
         if text.strip():

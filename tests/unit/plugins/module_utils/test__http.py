@@ -196,3 +196,17 @@ def test_the_pipeline_retries_throttled_requests_after_retry_after(graph):
     assert len(seen) == 3
     assert waits == [7, 2]
     assert seen[-1].headers["Retry-Attempt"] == "2"
+
+
+def test_a_read_lost_on_every_attempt_says_its_answer_was_lost():
+    fake = raising(*[httpx.RemoteProtocolError("Server disconnected without sending a response.")] * 10)
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert info.value.answer_lost is True
+
+
+def test_a_service_never_reached_is_not_a_lost_answer():
+    fake = raising(*[httpx.ConnectError("[Errno 111] Connection refused")] * 10)
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert info.value.answer_lost is False

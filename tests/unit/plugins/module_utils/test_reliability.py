@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ansible_collections.m365.admin.plugins.module_utils import _auth, _cas, _http, _mfa
-from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError, TransportError
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
@@ -246,3 +246,56 @@ def test_no_option_can_turn_certificate_validation_off():
     # ca_path only adds trust: the context still requires a valid certificate for the right host.
     context = _http.build_ssl_context(None)
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname is True
+
+
+def lost_reads(times, error_text="Server disconnected without sending a response."):
+    """A $batch endpoint whose answers to reads are lost ``times`` times, then given."""
+    def handler(method, url, body, headers):
+        handler.envelopes += 1
+        if handler.envelopes <= times:
+            error = TransportError("could not reach Microsoft Graph after 4 attempts: %s" % error_text)
+            error.answer_lost = True
+            raise error
+        return 200, {"responses": [{"id": item["id"], "status": 200, "body": {"value": []}}
+                                   for item in body["requests"]]}
+    handler.envelopes = 0
+    return handler
+
+
+def test_reads_of_a_batch_whose_answer_is_lost_again_and_again_are_sent_in_later_rounds():
+    handler = lost_reads(3)
+    results = run(GraphClient(ScriptedSession(handler), "https://graph.test").batch(
+        [BatchRequest("GET", "/users/%d" % i) for i in range(25)]))
+    assert all(r.ok for r in results) and handler.envelopes == 2 + 3
+
+
+def test_exchange_reads_whose_answer_is_lost_are_sent_in_later_rounds():
+    def handler(method, url, body, headers):
+        handler.envelopes += 1
+        if handler.envelopes == 1:
+            error = TransportError("could not reach Exchange Online after 4 attempts: reset")
+            error.answer_lost = True
+            raise error
+        return 200, {"responses": [{"id": item["id"], "status": 200, "body": {"value": [{"Guid": "g"}]}}
+                                   for item in body["requests"]]}
+    handler.envelopes = 0
+    client = ExchangeClient(ScriptedSession(handler), "https://exo.test", "tenant")
+    results = run(client.invoke_many([("Get-CASMailbox", {"Identity": "a@c.com"})]))
+    assert results[0].ok and handler.envelopes == 2
+
+
+def test_a_transport_error_that_is_not_a_lost_answer_is_raised_at_once():
+    def handler(method, url, body, headers):
+        handler.envelopes += 1
+        raise TransportError("the TLS certificate of https://graph.test is not trusted; add that CA with ca_path")
+    handler.envelopes = 0
+    with pytest.raises(TransportError) as info:
+        run(GraphClient(ScriptedSession(handler), "https://graph.test").batch([BatchRequest("GET", "/users/1")]))
+    assert "ca_path" in info.value.to_message() and handler.envelopes == 1
+
+
+def test_reads_lost_on_every_round_fail_in_the_end():
+    handler = lost_reads(1000)
+    with pytest.raises(TransportError):
+        run(GraphClient(ScriptedSession(handler), "https://graph.test").batch([BatchRequest("GET", "/users/1")]))
+    assert handler.envelopes == 8
