@@ -26,7 +26,11 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ThrottledError,
     TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds, send_in_rounds
+from ansible_collections.m365.admin.plugins.module_utils._graph import (
+    lost_reads_again,
+    retry_after_seconds,
+    send_in_rounds,
+)
 
 BATCH_SIZE = 10
 PAGE_SIZE = 1000
@@ -222,16 +226,7 @@ class ExchangeClient(object):
                         results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
                     return []
                 except TransportError as exc:
-                    # Reads whose answer was lost on every attempt: sent again in a later round.
-                    if not getattr(exc, "answer_lost", False):
-                        raise
-                    retry = []
-                    for index in indices:
-                        attempts[index] += 1
-                        if attempts[index] >= MAX_ATTEMPTS:
-                            raise
-                        retry.append((index, retry_after_seconds({}, attempts[index])))
-                    return retry
+                    return lost_reads_again(exc, indices, attempts, MAX_ATTEMPTS)
             if response.status >= 400:
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}

@@ -138,6 +138,23 @@ async def send_in_rounds(count, size, send, jitter=0.0):
         pending = sorted(index for index, _delay in retries)
 
 
+def lost_reads_again(exc, indices, attempts, max_attempts):
+    """The batch items to send again when a TransportError ended an envelope of reads.
+
+    Only an answer that was lost (the connection was made) is worth another round; each item
+    counts the attempt. Anything else, or an item out of attempts, raises the error.
+    """
+    if not getattr(exc, "answer_lost", False):
+        raise exc
+    retry = []
+    for index in indices:
+        attempts[index] += 1
+        if attempts[index] >= max_attempts:
+            raise exc
+        retry.append((index, retry_after_seconds({}, attempts[index])))
+    return retry
+
+
 def retry_after_seconds(headers, attempt):
     """Seconds to wait before retrying: the Retry-After header, else exponential back-off."""
     for key, value in (headers or {}).items():
@@ -249,16 +266,7 @@ class GraphClient(object):
                                                                        "message": exc.message}})
                     return []
                 except TransportError as exc:
-                    # Reads whose answer was lost on every attempt: sent again in a later round.
-                    if not getattr(exc, "answer_lost", False):
-                        raise
-                    retry = []
-                    for index in indices:
-                        attempts[index] += 1
-                        if attempts[index] >= ITEM_MAX_ATTEMPTS:
-                            raise
-                        retry.append((index, retry_after_seconds({}, attempts[index])))
-                    return retry
+                    return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
             raise_for_status(response.status, response.body, operation, text=response.text,
                              request_id=response.request_id)
             answered = {}
