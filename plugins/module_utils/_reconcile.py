@@ -161,13 +161,18 @@ async def settle(outcomes, changes, table, apply, read_back):
     for verify_round in range(VERIFY_ROUNDS):
         if not unknown or read_back is None:
             break
-        current = await read_back([outcome.target for outcome in unknown])
+        unreadable = "the target could not be read back to verify it"
+        try:
+            current = await read_back([outcome.target for outcome in unknown])
+        except M365Error as exc:
+            # The changes already made must still be reported: this batch fails, not the run.
+            current, unreadable = {}, "reading it back failed too (%s)" % exc.to_message()
         again = []
         for outcome in unknown:
             values = current.get(outcome.target.key)
             if values is None:
-                settled.append(Failure(outcome.target, 0, "the answer to the write was lost (%s) and the target "
-                                                          "could not be read back to verify it" % outcome.error))
+                settled.append(Failure(outcome.target, 0, "the answer to the write was lost (%s) and %s"
+                                       % (outcome.error, unreadable)))
                 continue
             change = by_key[outcome.target.key]
             if not all(rows[name].satisfied(values.get(name), value) for name, value in change.after.items()):

@@ -299,3 +299,15 @@ def test_reads_lost_on_every_round_fail_in_the_end():
     with pytest.raises(TransportError):
         run(GraphClient(ScriptedSession(handler), "https://graph.test").batch([BatchRequest("GET", "/users/1")]))
     assert handler.envelopes == 8
+
+
+def test_a_read_back_that_fails_fails_those_targets_and_keeps_the_changes_made():
+    tenant = Tenant({"a": "disabled", "b": "disabled"}, lose=["a"])
+
+    async def read_back(changed):
+        raise TransportError("could not reach Microsoft Graph after 4 attempts: reset")
+    with pytest.raises(Exception) as info:
+        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False, read_back=read_back))
+    result = info.value.result
+    assert result["summary"]["changed"] == 1 and result["changes"][0]["before"] == "disabled"
+    assert "reading it back failed too" in result["failures"][0]["error"]
