@@ -51,6 +51,8 @@ USER_AGENT = "m365.admin-ansible-collection/0.1.0"
 MAX_RETRIES = 8
 # Base seconds the RetryHandler adds to its exponential back-off when no Retry-After is given.
 RETRY_BASE_DELAY = 1.0
+# A request refused with 401 is sent again with a new token at most this often.
+BEARER_REFRESHES = 2
 # Answers lost in transit (dropped connection, timeout) are retried this often when safe.
 TRANSPORT_RETRIES = 3
 
@@ -97,7 +99,7 @@ class CABundle(object):
 
 
 class BearerAuth(_AuthBase):
-    """Puts a token for one scope on each request; on a 401, gets a new token and retries once."""
+    """Puts a token for one scope on each request; on a 401, gets a new token and retries (twice at most)."""
 
     def __init__(self, tokens, scope):
         self._tokens = tokens
@@ -107,11 +109,15 @@ class BearerAuth(_AuthBase):
         token = await self._tokens.get(self._scope)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if response.status_code == 401:
+        # A token can expire while the request travels; the one the cache hands out next may be
+        # another that is about to expire too, so a second refusal gets one more new token.
+        for _refresh in range(BEARER_REFRESHES):
+            if response.status_code != 401:
+                return
             await response.aread()
             token = await self._tokens.get(self._scope, reject=token)
             request.headers["Authorization"] = "Bearer " + token
-            yield request
+            response = yield request
 
 
 class Response(object):
