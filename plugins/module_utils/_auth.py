@@ -51,7 +51,8 @@ try:
 except ImportError:
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
 
-# Refresh a cached token this many seconds before it expires.
+# Refresh a cached token this many seconds before it expires, or at half its lifetime when
+# that is shorter (a token that lives a minute would otherwise be fetched for every request).
 REFRESH_MARGIN = 300
 
 _AADSTS_RE = re.compile(r"(AADSTS\d+:[^\r\n]*)")
@@ -217,20 +218,29 @@ class TokenProvider(object):
             self._locks[scope] = asyncio.Lock()
         return self._locks[scope]
 
+    def _cached(self, scope, reject):
+        cached = self._tokens.get(scope)
+        if cached and cached[0] != reject and cached[1] > time.time():
+            return cached[0]
+        return None
+
     async def get(self, scope, reject=None):
         """A valid token for scope; ``reject`` is a token the service just refused (401)."""
-        cached = self._tokens.get(scope)
-        if cached and cached[0] != reject and cached[1] - REFRESH_MARGIN > time.time():
-            return cached[0]
+        token = self._cached(scope, reject)
+        if token:
+            return token
         async with self._lock(scope):
-            cached = self._tokens.get(scope)
-            if cached and cached[0] != reject and cached[1] - REFRESH_MARGIN > time.time():
-                return cached[0]
+            token = self._cached(scope, reject)
+            if token:
+                return token
             token = await asyncio.to_thread(self._acquire, scope)
             if token.token == reject:
                 # The credential's own cache handed back the refused token: ask past it.
                 token = await asyncio.to_thread(self._acquire, scope, True)
-            self._tokens[scope] = (token.token, token.expires_on)
+            now = time.time()
+            margin = min(REFRESH_MARGIN, max(0.0, (token.expires_on - now) / 2.0))
+            # Kept as (token, the time to stop using it).
+            self._tokens[scope] = (token.token, token.expires_on - margin)
             return token.token
 
     def _acquire(self, scope, fresh=False):

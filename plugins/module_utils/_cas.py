@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target
-from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, record_missing
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target, Unknown
+from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, check_user_names, record_missing
 
 SMTP_TO_WIRE = {"enabled": False, "disabled": True, "inherit": None}
 SMTP_FROM_WIRE = {False: "enabled", True: "disabled", None: "inherit"}
@@ -110,6 +110,7 @@ def validate_mailbox_selection(params):
         for value in params.get(option) or []:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError("%s contains an empty name" % option, option=option)
+    check_user_names(params, ("exclude_users",))
     if not params.get("recipient_types"):
         raise ConfigurationError("recipient_types must name at least one recipient type", option="recipient_types")
 
@@ -267,15 +268,28 @@ async def write_settings(exchange, changes, cmdlet="Set-CASMailbox", settings=SE
     """``cmdlet`` (Set-CASMailbox, Set-CASMailboxPlan) for each change, with only the differing
     parameters, in batches of 10; returns the Failure and NoOp outcomes."""
     commands = [(cmdlet, dict(set_parameters(change, settings), Identity=change.target.key)) for change in changes]
+    # An envelope whose answer was lost is not sent again: a second Set- would answer "no
+    # settings modified" and hide the change. Its targets are verified with read_back.
     results = await exchange.invoke_many(commands, operation=cmdlet, idempotent=True)
     return outcomes(changes, results)
 
 
+async def read_back(exchange, targets, cmdlet="Get-CASMailbox", settings=SETTINGS):
+    """{key: current settings} of the targets that could be read (to verify lost writes)."""
+    results = await exchange.invoke_many([(cmdlet, {"Identity": target.key}) for target in targets],
+                                         operation="Verify with %s" % cmdlet)
+    return dict((target.key, current_settings(result.values[0], settings))
+                for target, result in zip(targets, results) if result.ok and len(result.values) == 1)
+
+
 def outcomes(changes, results):
-    """Failure for each error, NoOp for each 'no settings have been modified' warning."""
+    """Failure for each error, NoOp for each 'no settings have been modified' warning, Unknown
+    for each answer that was lost."""
     found = []
     for change, result in zip(changes, results):
-        if not result.ok:
+        if not result.ok and result.error.status == 0:
+            found.append(Unknown(change.target, result.error.describe()))
+        elif not result.ok:
             found.append(Failure(change.target, result.error.status, result.error.describe()))
         elif result.no_op:
             found.append(NoOp(change.target))

@@ -20,11 +20,17 @@ import asyncio
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     ServiceError,
     ThrottledError,
+    TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds, send_in_rounds
+from ansible_collections.m365.admin.plugins.module_utils._graph import (
+    lost_reads_again,
+    retry_after_seconds,
+    send_in_rounds,
+)
 
 BATCH_SIZE = 10
 PAGE_SIZE = 1000
@@ -184,8 +190,10 @@ class ExchangeClient(object):
     async def invoke_many(self, commands, operation="Exchange batch", idempotent=False):
         """Run (cmdlet, parameters) pairs through $batch, 10 per envelope, several in flight.
 
-        ``idempotent``: the commands set absolute values, so an envelope whose answer was lost
-        may be sent again (Get- cmdlets always may).
+        ``idempotent``: the commands set absolute values, so an item answered with a transient
+        error may be sent again (Get- cmdlets always may). An envelope of writes whose answer
+        was lost is never sent again: its commands are returned with an error of status 0
+        (outcome unknown), for the caller to verify by reading back.
 
         Returns one CmdletResult per command, in order; failures are returned, not raised,
         except when the whole envelope is refused. Items answered with a transient error are
@@ -205,15 +213,27 @@ class ExchangeClient(object):
                 headers["Content-Type"] = "application/json"
                 envelope["requests"].append({"id": str(position + 1), "method": "POST", "url": self.invoke_url,
                                              "headers": headers, "body": self.body(cmdlet, parameters)})
-            safe = idempotent or all(commands[i][0].startswith("Get-") for i in indices)
+            reads = all(commands[i][0].startswith("Get-") for i in indices)
+            safe = idempotent or reads
             async with semaphore:
                 self.batch_requests_sent += 1
-                response = await self.session.request("POST", self.batch_url, json_body=envelope,
-                                                      operation=operation, safe=safe)
+                try:
+                    response = await self.session.request("POST", self.batch_url, json_body=envelope,
+                                                          operation=operation, safe=reads)
+                except OutcomeUnknownError as exc:
+                    # Lost after it was sent: the caller verifies these commands, never repeats them blindly.
+                    for index in indices:
+                        results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
+                    return []
+                except TransportError as exc:
+                    return lost_reads_again(exc, indices, attempts, MAX_ATTEMPTS)
             if response.status >= 400:
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}
             retry = []
+            if any(int(item.get("status") or 0) == 401 for item in answered.values()):
+                # The token expired while the batch ran: a new one for the items sent again.
+                await self.session.token_refused(response)
             for position, index in enumerate(indices):
                 item = answered.get(str(position + 1))
                 attempts[index] += 1
@@ -222,7 +242,7 @@ class ExchangeClient(object):
                 if status >= 400 or item is None:
                     error = CmdletError.from_body(status, body)
                     results[index] = CmdletResult(error=error)
-                    retryable = error.transient and (safe or error.status in RETRYABLE_STATUS)
+                    retryable = status == 401 or (error.transient and (safe or error.status in RETRYABLE_STATUS))
                     if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
                         retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index])))
                     continue

@@ -30,6 +30,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     ServiceError,
     ThrottledError,
@@ -104,6 +105,11 @@ class BatchResult(object):
     def ok(self):
         return 200 <= self.status < 300
 
+    @property
+    def outcome_unknown(self):
+        """The item was sent but its answer was lost (status 0)."""
+        return self.status == 0
+
     def error_parts(self):
         return graph_error_parts(self.body)
 
@@ -130,6 +136,23 @@ async def send_in_rounds(count, size, send, jitter=0.0):
             return
         await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * jitter)
         pending = sorted(index for index, _delay in retries)
+
+
+def lost_reads_again(exc, indices, attempts, max_attempts):
+    """The batch items to send again when a TransportError ended an envelope of reads.
+
+    Only an answer that was lost (the connection was made) is worth another round; each item
+    counts the attempt. Anything else, or an item out of attempts, raises the error.
+    """
+    if not getattr(exc, "answer_lost", False):
+        raise exc
+    retry = []
+    for index in indices:
+        attempts[index] += 1
+        if attempts[index] >= max_attempts:
+            raise exc
+        retry.append((index, retry_after_seconds({}, attempts[index])))
+    return retry
 
 
 def retry_after_seconds(headers, attempt):
@@ -232,14 +255,26 @@ class GraphClient(object):
                 envelope["requests"].append(item)
             async with semaphore:
                 self.batch_requests_sent += 1
-                response = await self.session.request("POST", batch_url, json_body=envelope, operation=operation,
-                                                      safe=idempotent)
+                try:
+                    response = await self.session.request("POST", batch_url, json_body=envelope,
+                                                          operation=operation, safe=idempotent)
+                except OutcomeUnknownError as exc:
+                    # The envelope's answer was lost after it was sent: the writes in it may or may
+                    # not have been applied. Never sent again blindly: the caller verifies them.
+                    for index in indices:
+                        results[index] = BatchResult(0, {}, {"error": {"code": "outcomeUnknown",
+                                                                       "message": exc.message}})
+                    return []
+                except TransportError as exc:
+                    return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
             raise_for_status(response.status, response.body, operation, text=response.text,
                              request_id=response.request_id)
             answered = {}
             for item in (response.body or {}).get("responses") or []:
                 answered[str(item.get("id"))] = item
             retry = []
+            if any(int(item.get("status") or 0) == 401 for item in answered.values()):
+                await self.session.token_refused(response)
             for position, index in enumerate(indices):
                 item = answered.get(str(position + 1))
                 attempts[index] += 1
@@ -251,7 +286,10 @@ class GraphClient(object):
                     continue
                 result = BatchResult(int(item.get("status") or 0), item.get("headers"), item.get("body"))
                 results[index] = result
-                if result.status in RETRYABLE_ITEM_STATUS and attempts[index] < ITEM_MAX_ATTEMPTS:
+                if result.status == 401 and attempts[index] < ITEM_MAX_ATTEMPTS:
+                    # The token expired while the batch ran (the envelope was accepted with it).
+                    retry.append((index, 0.0))
+                elif result.status in RETRYABLE_ITEM_STATUS and attempts[index] < ITEM_MAX_ATTEMPTS:
                     retry.append((index, retry_after_seconds(result.headers, attempts[index])))
             return retry
 

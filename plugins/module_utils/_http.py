@@ -51,10 +51,15 @@ USER_AGENT = "m365.admin-ansible-collection/0.1.0"
 MAX_RETRIES = 8
 # Base seconds the RetryHandler adds to its exponential back-off when no Retry-After is given.
 RETRY_BASE_DELAY = 1.0
+# A request refused with 401 is sent again with a new token at most this often.
+BEARER_REFRESHES = 2
 # Answers lost in transit (dropped connection, timeout) are retried this often when safe.
 TRANSPORT_RETRIES = 3
 
 SAFE_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
+# Answers that say the service did not act on the request, so that even a write may be sent
+# again. A 504 (gateway timeout) says nothing of the kind: for a write its outcome is unknown.
+NOT_PROCESSED_STATUS = frozenset([429, 503])
 
 
 def build_ssl_context(ca_path=None):
@@ -94,7 +99,7 @@ class CABundle(object):
 
 
 class BearerAuth(_AuthBase):
-    """Puts a token for one scope on each request; on a 401, gets a new token and retries once."""
+    """Puts a token for one scope on each request; on a 401, gets a new token and retries (twice at most)."""
 
     def __init__(self, tokens, scope):
         self._tokens = tokens
@@ -104,17 +109,21 @@ class BearerAuth(_AuthBase):
         token = await self._tokens.get(self._scope)
         request.headers["Authorization"] = "Bearer " + token
         response = yield request
-        if response.status_code == 401:
+        # A token can expire while the request travels; the one the cache hands out next may be
+        # another that is about to expire too, so a second refusal gets one more new token.
+        for _refresh in range(BEARER_REFRESHES):
+            if response.status_code != 401:
+                return
             await response.aread()
             token = await self._tokens.get(self._scope, reject=token)
             request.headers["Authorization"] = "Bearer " + token
-            yield request
+            response = yield request
 
 
 class Response(object):
     """What the clients need of an HTTP answer."""
 
-    __slots__ = ("status", "headers", "body", "text", "request_id", "url")
+    __slots__ = ("status", "headers", "body", "text", "request_id", "url", "bearer")
 
     def __init__(self, status, headers, body, text, request_id, url):
         self.status = status
@@ -132,6 +141,8 @@ class ServiceSession(object):
                  transport=None):
         self.service_name = service_name
         self.requests_sent = 0
+        self._tokens = tokens
+        self._scope = scope
         options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=RETRY_BASE_DELAY, max_retries=MAX_RETRIES)}
         client = httpx.AsyncClient(
             transport=transport,
@@ -168,7 +179,14 @@ class ServiceSession(object):
         if json_body is not None:
             content = json.dumps(json_body).encode("utf-8")
             request_headers["Content-Type"] = "application/json"
+        # kiota's RetryHandler re-sends any method on 429, 503 and 504. A write answered 504 may
+        # have been applied (a second POST could create a second policy), so for requests that
+        # are not safe to repeat it is switched off and this loop retries 429 and 503 only.
+        request_options = {}
+        if not safe:
+            request_options[RetryHandlerOption.get_key()] = RetryHandlerOption(should_retry=False)
         attempt = 0
+        refused = 0
         while True:
             attempt += 1
             try:
@@ -176,7 +194,16 @@ class ServiceSession(object):
                 # msgraph-core's transport runs its middleware (retry, redirect) only for requests
                 # that carry kiota request options; an empty set means "the defaults given above".
                 raw = await self._client.request(method, url, content=content, headers=request_headers,
-                                                 extensions={REQUEST_OPTIONS_KEY: {}})
+                                                 extensions={REQUEST_OPTIONS_KEY: dict(request_options)})
+                if not safe and raw.status_code in NOT_PROCESSED_STATUS and refused < MAX_RETRIES:
+                    refused += 1
+                    await raw.aread()
+                    await asyncio.sleep(_retry_after(raw.headers, refused))
+                    continue
+                if not safe and raw.status_code == 504:
+                    raise OutcomeUnknownError(
+                        "%s answered HTTP 504 (gateway timeout) after the request was sent; it may or may not "
+                        "have been applied" % self.service_name, operation=operation, target=target, status=504)
                 break
             except httpx.HTTPError as exc:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -193,10 +220,14 @@ class ServiceSession(object):
                         "the connection to %s failed after the request was sent (%s); it may or may not "
                         "have been applied" % (_origin(url), _exc_text(exc)),
                         operation=operation, target=target)
-                raise TransportError(
+                error = TransportError(
                     "could not reach %s at %s after %d attempts: %s"
                     % (self.service_name, _origin(url), attempt, _exc_text(exc)),
                     operation=operation, target=target)
+                # The service answered before (the connection was made, the answer lost): a batch
+                # client may send the same reads again in a later round.
+                error.answer_lost = not never_sent
+                raise error
         text = raw.text
         body = None
         if text.strip():
@@ -212,7 +243,25 @@ class ServiceSession(object):
                     % (self.service_name, raw.status_code, content_type or "no content type", text[:200]),
                     operation=operation, target=target, status=raw.status_code)
         request_id = raw.headers.get("request-id") or raw.headers.get("x-ms-request-id")
-        return Response(raw.status_code, raw.headers, body, text, request_id, url)
+        response = Response(raw.status_code, raw.headers, body, text, request_id, url)
+        try:
+            response.bearer = raw.request.headers.get("Authorization", "")[len("Bearer "):]
+        except RuntimeError:  # a response built without a request (test doubles)
+            response.bearer = ""
+        return response
+
+    async def token_refused(self, response):
+        """Items of a batch were answered 401 although the envelope was accepted (the token
+        expired while the batch ran): get a new token before those items are sent again."""
+        await self._tokens.get(self._scope, reject=response.bearer)
+
+
+def _retry_after(headers, attempt):
+    """Seconds to wait: the Retry-After header (in seconds), else an exponential back-off."""
+    try:
+        return min(max(0.0, float(headers.get("retry-after", ""))), 180.0)
+    except ValueError:
+        return min(RETRY_BASE_DELAY * 2 ** (attempt - 1), 30.0)
 
 
 def _origin(url):

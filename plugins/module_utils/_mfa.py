@@ -14,7 +14,7 @@ user from ``enabled`` to ``enforced`` by itself once the user registers a method
 from __future__ import annotations
 
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, raise_for_status
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, Setting, Target
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, Setting, Target, Unknown
 
 STATES = ("disabled", "enabled", "enforced")
 READ_PERMISSION = "Policy.Read.All (or Policy.ReadWrite.AuthenticationMethod)"
@@ -60,16 +60,26 @@ async def read_states(graph, users):
 
 
 async def write_states(graph, changes):
-    """PATCH the new state of each change in batches; returns the failures."""
+    """PATCH the new state of each change in batches; returns the Failure and Unknown outcomes."""
     requests = [BatchRequest("PATCH", requirements_path(change.target.key),
                              body={"perUserMfaState": change.after["state"]}) for change in changes]
-    # Setting an absolute state is idempotent: an envelope whose answer was lost may be sent again.
-    results = await graph.batch(requests, version="beta", operation="Set per-user MFA states", idempotent=True)
+    # An envelope whose answer was lost is not sent again: its users are read back (read_back).
+    results = await graph.batch(requests, version="beta", operation="Set per-user MFA states", idempotent=False)
     failures = []
     for change, result in zip(changes, results):
-        if not result.ok:
+        if result.outcome_unknown:
+            failures.append(Unknown(change.target, result.describe()))
+        elif not result.ok:
             error = result.describe()
             if result.status == 403:
                 error += " (the app needs %s)" % WRITE_PERMISSION
             failures.append(Failure(change.target, result.status, error))
     return failures
+
+
+async def read_back(graph, targets):
+    """{user id: {"state": ...}} of the targets whose state could be read (to verify lost writes)."""
+    requests = [BatchRequest("GET", requirements_path(target.key)) for target in targets]
+    results = await graph.batch(requests, version="beta", operation="Verify per-user MFA states")
+    return dict((target.key, {"state": (result.body or {}).get("perUserMfaState")})
+                for target, result in zip(targets, results) if result.ok)

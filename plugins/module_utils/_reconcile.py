@@ -110,6 +110,22 @@ class Skip(object):
         return entry
 
 
+class Unknown(object):
+    """A change whose answer was lost (dropped connection, gateway timeout): it may or may not
+    have been applied. The engine reads the target back rather than sending the write again."""
+
+    __slots__ = ("target", "error")
+
+    def __init__(self, target, error):
+        self.target = target
+        self.error = error
+
+
+# How often a target whose write answer was lost is read back (and, when the read-back shows
+# the change missing, written again) before it is reported as failed.
+VERIFY_ROUNDS = 4
+
+
 class MaxChangesExceeded(M365Error):
     """More targets would change than the task allows; nothing was written."""
 
@@ -160,13 +176,56 @@ def plan(targets, desired, table, hold=None):
     return changes, compliant
 
 
+async def settle(outcomes, changes, table, apply, read_back):
+    """Resolve the Unknown outcomes of ``apply``: read each such target back; a target that
+    reads back as desired was changed (and is counted once), one that does not is written
+    again, a known-missing change rather than a blind repeat. What stays unknown after
+    VERIFY_ROUNDS, or cannot be read back, becomes a Failure that says so.
+    """
+    rows = dict((setting.name, setting) for setting in table)
+    by_key = dict((change.target.key, change) for change in changes)
+    settled = [outcome for outcome in outcomes if not isinstance(outcome, Unknown)]
+    unknown = [outcome for outcome in outcomes if isinstance(outcome, Unknown)]
+    for verify_round in range(VERIFY_ROUNDS):
+        if not unknown or read_back is None:
+            break
+        unreadable = "the target could not be read back to verify it"
+        try:
+            current = await read_back([outcome.target for outcome in unknown])
+        except M365Error as exc:
+            # The changes already made must still be reported: this batch fails, not the run.
+            current, unreadable = {}, "reading it back failed too (%s)" % exc.to_message()
+        again = []
+        for outcome in unknown:
+            values = current.get(outcome.target.key)
+            if values is None:
+                settled.append(Failure(outcome.target, 0, "the answer to the write was lost (%s) and %s"
+                                       % (outcome.error, unreadable)))
+                continue
+            change = by_key[outcome.target.key]
+            if not all(rows[name].satisfied(values.get(name), value) for name, value in change.after.items()):
+                again.append(change)
+        unknown = []
+        if verify_round == VERIFY_ROUNDS - 1:
+            settled.extend(Failure(change.target, 0, "the answer to the write was lost %d times and the target "
+                                                     "reads back unchanged" % VERIFY_ROUNDS) for change in again)
+            break
+        for outcome in (await apply(again)) if again else []:
+            (unknown if isinstance(outcome, Unknown) else settled).append(outcome)
+    for outcome in unknown:
+        settled.append(Failure(outcome.target, 0, "the answer to the write was lost: %s" % outcome.error))
+    return settled
+
+
 async def reconcile(targets, desired, table, apply, check_mode, max_changes=None, noun="targets",
-                    read_failures=None, extra=None, hold=None):
+                    read_failures=None, extra=None, read_back=None, hold=None):
     """Plan, guard, apply (unless check mode) and report.
 
     ``apply(changes)`` is a coroutine that writes the changes in bulk and returns a list of
     Failure, and NoOp for changes the service found already made (empty when every change
-    was applied). ``read_failures`` are targets whose current
+    was applied), and Unknown for changes whose answer was lost: those are verified with
+    ``read_back(targets)``, a coroutine returning {target key: current setting values} for
+    the targets it could read (see settle). ``read_failures`` are targets whose current
     state could not be read (they are reported, not planned); ``extra`` is merged into the
     result. ``hold`` (see ``plan``) keeps settings of some targets from changing; they are
     returned in ``skipped_changes`` with the reason (not ``skipped``,
@@ -185,7 +244,7 @@ async def reconcile(targets, desired, table, apply, check_mode, max_changes=None
             "max_changes if this many changes are intended" % (len(changes), noun, max_changes))
     outcomes = []
     if changes and not check_mode:
-        outcomes = await apply(changes)
+        outcomes = await settle(await apply(changes), changes, table, apply, read_back)
     write_failures = [outcome for outcome in outcomes if isinstance(outcome, Failure)]
     failed_keys = set(failure.target.key for failure in write_failures)
     no_op_keys = set(outcome.target.key for outcome in outcomes if isinstance(outcome, NoOp))

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 
+from ansible_collections.m365.admin.plugins.module_utils._connection import is_guid
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
+from ansible_collections.m365.admin.plugins.module_utils._graph import UPN_RE
 
 USER_SELECT = ("id", "userPrincipalName", "userType", "accountEnabled")
 
@@ -65,6 +67,18 @@ def validate_user_selection(params):
         for value in params.get(option) or []:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError("%s contains an empty name" % option, option=option)
+    check_user_names(params, ("users", "exclude_users"))
+
+
+def check_user_names(params, options):
+    """Users are named by UPN or object id: anything else is refused, naming the option, before
+    any request (a display name would otherwise only fail after sign-in)."""
+    for option in options:
+        for value in params.get(option) or []:
+            name = value.strip() if isinstance(value, str) else value
+            if name and not (is_guid(name) or UPN_RE.match(name)):
+                raise ConfigurationError("%s: %r is neither a user principal name (name@domain) nor an object id "
+                                         "(GUID)" % (option, name), option=option)
 
 
 async def select_users(graph, params, select=USER_SELECT):

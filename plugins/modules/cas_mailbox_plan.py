@@ -197,7 +197,11 @@ async def run(module, connection):
     async def apply(changes):
         return await _cas.write_settings(exchange, changes, "Set-CASMailboxPlan", _cas.PLAN_SETTINGS)
 
-    result = await reconcile(targets, desired, _cas.PLAN_SETTINGS, apply, check_mode=module.check_mode,
+    async def read_back(changed):
+        return await _cas.read_back(exchange, changed, "Get-CASMailboxPlan", _cas.PLAN_SETTINGS)
+
+    result = await reconcile(targets, desired, _cas.PLAN_SETTINGS, apply, read_back=read_back,
+                             check_mode=module.check_mode,
                              max_changes=module.params["max_changes"], noun="plans")
     result["plans"] = []
     for target in targets:

@@ -316,7 +316,10 @@ async def run(module, connection):
     async def apply(changes):
         return await _cas.write_settings(exchange, changes)
 
-    return await reconcile(targets, desired, _cas.SETTINGS, apply, check_mode=module.check_mode,
+    async def read_back(changed):
+        return await _cas.read_back(exchange, changed)
+
+    return await reconcile(targets, desired, _cas.SETTINGS, apply, read_back=read_back, check_mode=module.check_mode,
                            max_changes=module.params["max_changes"], noun="mailboxes",
                            extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox),
                            hold=hold)

@@ -190,7 +190,10 @@ async def run(module, connection):
     async def apply(changes):
         return await _mfa.write_states(graph, changes)
 
-    return await reconcile(targets, {"state": module.params["state"]}, _mfa.TABLE, apply,
+    async def read_back(changed):
+        return await _mfa.read_back(graph, changed)
+
+    return await reconcile(targets, {"state": module.params["state"]}, _mfa.TABLE, apply, read_back=read_back,
                            check_mode=module.check_mode, max_changes=module.params["max_changes"],
                            noun="users", read_failures=read_failures, extra=dict(missing=selection.missing))
 

@@ -101,6 +101,9 @@ class ScriptedSession(object):
         text = "" if body is None else json.dumps(body)
         return Response(status, response_headers, body, text, "req-%d" % self.requests_sent, url)
 
+    async def token_refused(self, response):
+        self.tokens_refused = getattr(self, "tokens_refused", 0) + 1
+
     def calls_to(self, pattern):
         return [c for c in self.calls if re.search(pattern, c["url"])]
 

@@ -313,8 +313,12 @@ def _batch_item(sim, envelope, tenant_seg, item, authed):
     sub = Request("POST", target, headers=headers, origin=envelope.origin, batch_item=True)
     sub.json_body = body
     sub.route = ("exchange", "POST /adminapi/InvokeCommand")
-    cmdlet = body.get("CmdletInput", {}).get("CmdletName") if isinstance(body.get("CmdletInput"), dict) else None
-    fault = sim.faults.pick(sub.match_key(), "exchange", cmdlet=cmdlet if isinstance(cmdlet, str) else None)
+    cmdlet_input = body.get("CmdletInput") if isinstance(body.get("CmdletInput"), dict) else {}
+    cmdlet = cmdlet_input.get("CmdletName")
+    identity = (cmdlet_input.get("Parameters") or {}).get("Identity") \
+        if isinstance(cmdlet_input.get("Parameters"), dict) else None
+    fault = sim.faults.pick(sub.match_key(), "exchange", cmdlet=cmdlet if isinstance(cmdlet, str) else None,
+                            identity=identity)
     if fault is not None:
         sim.stats.note_fault(fault.kind)
         if fault.drop:

@@ -2,7 +2,9 @@
 requests and to individual batch items alike.
 
 ``match`` is a regular expression searched in ``"METHOD /path"`` (path without query; for
-Exchange the cmdlet can be matched separately with ``cmdlet``). Without ``match`` the
+Exchange the cmdlet can be matched separately with ``cmdlet``, and the cmdlet's -Identity with
+``identity``: a mailbox that disappears between a read and a write, one user's refused
+write). Without ``match`` the
 random faults hit Graph and Exchange calls only (never the token endpoint or /_sim).
 """
 import random
@@ -88,8 +90,8 @@ class Faults:
         for i, e in enumerate(entries):
             if not isinstance(e, dict):
                 raise ValueError("fault_script[%d] must be an object" % i)
-            unknown = set(e) - {"match", "cmdlet", "status", "retry_after", "count", "drop", "exchange_exception",
-                                "message", "delay_ms", "code"}
+            unknown = set(e) - {"match", "cmdlet", "identity", "status", "retry_after", "count", "drop",
+                                "exchange_exception", "message", "delay_ms", "code"}
             if unknown:
                 raise ValueError("fault_script[%d]: unknown keys %s" % (i, ", ".join(sorted(unknown))))
             if not e.get("drop") and not isinstance(e.get("status"), int):
@@ -103,6 +105,7 @@ class Faults:
                 "remaining": count,
                 "_match": _compile(e.get("match"), "fault_script[%d].match" % i),
                 "_cmdlet": _compile(e.get("cmdlet"), "fault_script[%d].cmdlet" % i),
+                "_identity": _compile(e.get("identity"), "fault_script[%d].identity" % i),
             })
         with self.lock:
             self.script = script
@@ -115,7 +118,7 @@ class Faults:
             }
 
     # -- selection ----------------------------------------------------------------------------
-    def pick(self, key, service, cmdlet=None):
+    def pick(self, key, service, cmdlet=None, identity=None):
         """Return a Fault for this request (consuming script entries) or None."""
         with self.lock:
             for e in self.script:
@@ -126,6 +129,8 @@ class Faults:
                 if e["_match"] is None and service not in ("graph", "exchange"):
                     continue
                 if e["_cmdlet"] is not None and not (cmdlet and e["_cmdlet"].search(cmdlet)):
+                    continue
+                if e["_identity"] is not None and not (isinstance(identity, str) and e["_identity"].search(identity)):
                     continue
                 e["remaining"] -= 1
                 return Fault(

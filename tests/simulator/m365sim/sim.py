@@ -136,13 +136,16 @@ class Simulator:
         latency = self.config.get("latency_ms") or 0
         if latency:
             time.sleep(latency / 1000.0)
-        cmdlet = None
+        cmdlet = identity = None
         if service == "exchange" and req.body:
             try:
-                cmdlet = json.loads(req.body).get("CmdletInput", {}).get("CmdletName")
+                cmdlet_input = json.loads(req.body).get("CmdletInput", {})
+                cmdlet = cmdlet_input.get("CmdletName")
+                identity = (cmdlet_input.get("Parameters") or {}).get("Identity")
             except Exception:  # noqa: BLE001
-                cmdlet = None
-        fault = self.faults.pick(req.match_key(), service or "other", cmdlet=cmdlet if isinstance(cmdlet, str) else None)
+                cmdlet = identity = None
+        fault = self.faults.pick(req.match_key(), service or "other", cmdlet=cmdlet if isinstance(cmdlet, str) else None,
+                                 identity=identity)
         if fault is not None:
             self.stats.note_fault(fault.kind)
             if fault.delay_ms:

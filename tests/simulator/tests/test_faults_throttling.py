@@ -43,6 +43,25 @@ def test_fault_script_exchange_exception_and_cmdlet_match(sim):
     assert sim.exo("Set-CASMailbox", {"Identity": "admin", "PopEnabled": True}).status_code == 200
 
 
+def test_fault_script_identity_fails_one_mailbox_only_in_batches_too(sim):
+    mailboxes = sim.exo("Get-CASMailbox", {"ResultSize": 3}).json()["value"]
+    gone, other = mailboxes[0]["Guid"], mailboxes[1]["Guid"]
+    sim.config(fault_script=[{"cmdlet": "^Set-CASMailbox$", "identity": "^%s$" % gone, "status": 404,
+                              "exchange_exception": "ManagementObjectNotFoundException", "count": 5}])
+    assert sim.exo("Set-CASMailbox", {"Identity": other, "PopEnabled": False}).status_code == 200
+    assert sim.exo("Set-CASMailbox", {"Identity": gone, "PopEnabled": False}).status_code == 404
+    body = {"requests": [{"id": str(i + 1), "method": "POST", "url": sim.exo_url(),
+                          "headers": {"Content-Type": "application/json"},
+                          "body": {"CmdletInput": {"CmdletName": "Set-CASMailbox",
+                                                   "Parameters": {"Identity": guid, "ImapEnabled": False}}}}
+                         for i, guid in enumerate([gone, other])]}
+    answer = sim.http.post(sim.exo_url("$batch"), json=body, headers=sim.auth(), timeout=30).json()
+    statuses = dict((item["id"], item["status"]) for item in answer["responses"])
+    assert statuses == {"1": 404, "2": 200}
+    cfg = sim.sim("GET", "config").json()
+    assert cfg["fault_script"][0]["remaining"] == 3
+
+
 def test_dropped_connection(sim):
     sim.config(fault_script=[{"match": "GET /v1.0/users", "drop": True, "count": 1}])
     with pytest.raises(requests.exceptions.ConnectionError):

@@ -7,6 +7,7 @@ import base64
 import datetime
 import json
 import time
+from unittest import mock
 
 import pytest
 from azure.core.credentials import AccessToken
@@ -190,10 +191,14 @@ def test_concurrent_callers_share_one_token_request():
 def test_token_close_to_expiry_is_renewed():
     credential = FakeCredential(lifetime=60)
     provider = _auth.TokenProvider(credential, settings())
+    now = time.time()
 
     async def scenario():
         await provider.get("s")
         await provider.get("s")
+        # A one-minute token is used for half its life, then renewed before it expires.
+        with mock.patch.object(_auth.time, "time", return_value=now + 31):
+            await provider.get("s")
     asyncio.run(scenario())
     assert len(credential.calls) == 2
 

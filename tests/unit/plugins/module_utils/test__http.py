@@ -48,7 +48,7 @@ def test_bearer_auth_refreshes_once_on_401():
     assert tokens.rejected == ["tok1"]
 
 
-def test_bearer_auth_gives_up_after_one_refresh():
+def test_bearer_auth_gives_up_after_two_refreshes():
     tokens = Tokens()
 
     async def scenario():
@@ -56,7 +56,9 @@ def test_bearer_auth_gives_up_after_one_refresh():
                                      auth=_http.BearerAuth(tokens, "s")) as client:
             return await client.get("https://graph.test/x")
     assert asyncio.run(scenario()).status_code == 401
-    assert tokens.issued == 2
+    # The first token, a new one, and one more when the new one was refused too (it may have
+    # expired on its way): never a loop.
+    assert tokens.issued == 3 and tokens.rejected == ["tok1", "tok2"]
 
 
 def test_ssl_context_adds_a_ca_and_keeps_verification(tmp_path):
@@ -196,3 +198,17 @@ def test_the_pipeline_retries_throttled_requests_after_retry_after(graph):
     assert len(seen) == 3
     assert waits == [7, 2]
     assert seen[-1].headers["Retry-Attempt"] == "2"
+
+
+def test_a_read_lost_on_every_attempt_says_its_answer_was_lost():
+    fake = raising(*[httpx.RemoteProtocolError("Server disconnected without sending a response.")] * 10)
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert info.value.answer_lost is True
+
+
+def test_a_service_never_reached_is_not_a_lost_answer():
+    fake = raising(*[httpx.ConnectError("[Errno 111] Connection refused")] * 10)
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
+    assert info.value.answer_lost is False

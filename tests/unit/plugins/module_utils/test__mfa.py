@@ -58,4 +58,5 @@ def test_write_states_patches_and_reports_per_user_failures():
     assert sorted(tenant.patches) == [("user0@contoso.com", "enforced"), ("user2@contoso.com", "enforced")]
     item = session.calls[0]["body"]["requests"][0]
     assert item["method"] == "PATCH" and item["body"] == {"perUserMfaState": "enforced"}
-    assert session.calls[0]["safe"] is True
+    # Not sent again when the answer is lost: the users are read back instead.
+    assert session.calls[0]["safe"] is False
