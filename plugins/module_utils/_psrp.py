@@ -303,6 +303,8 @@ class PsrpExchangeClient(object):
         try:
             return function(*args)
         except (WinRMError, RequestException, OSError) as exc:
+            # The runspace may be gone with the connection: the next call opens a new one.
+            self._close()
             if writes:
                 raise OutcomeUnknownError(
                     "PowerShell remoting failed while changes were being made (%s); some may have been applied: "
@@ -370,7 +372,15 @@ class PsrpExchangeClient(object):
             while pending:
                 chunk = pending[:STATEMENTS_PER_PIPELINE]
                 writes = any(not prepared[index][0].startswith("Get-") for index in chunk)
-                done = await self._call(writes, self._run_chunk, prepared, chunk, results)
+                try:
+                    done = await self._call(writes, self._run_chunk, prepared, chunk, results)
+                except OutcomeUnknownError as exc:
+                    # Lost while writing: these commands are not run again blindly; the caller
+                    # verifies them by reading back (status 0 is an unknown outcome, as on REST).
+                    for index in chunk:
+                        results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
+                    pending = pending[len(chunk):]
+                    continue
                 for index in chunk[:done]:
                     attempts[index] += 1
                     safe = idempotent or prepared[index][0].startswith("Get-")
