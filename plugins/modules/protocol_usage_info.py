@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: protocol_usage_info
 short_description: Who still signs in with IMAP, POP, ActiveSync, SMTP AUTH and other legacy mail protocols
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads the Microsoft Entra ID sign-in logs (C(GET /auditLogs/signIns)) of the last O(window_days) days and
     returns, for each protocol asked, the users who signed in with it, how often, how many sign-ins succeeded
@@ -51,7 +51,7 @@ options:
     default: []
   include_failures:
     description:
-      - Count failed sign-ins too. A user whose every sign-in failed is then listed, with RV(protocols.users.successes=0).
+      - Count failed sign-ins too. A user whose every sign-in failed is then listed, with RV(protocols.users[].successes=0).
       - Failed legacy sign-ins are often password-spraying attempts against the account, not a client the user
         relies on; the usage guard of M(m365.admin.mailbox_protocols) and the baseline's impact section only
         count successful sign-ins.
