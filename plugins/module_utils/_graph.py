@@ -116,20 +116,38 @@ async def send_in_rounds(count, size, send, jitter=0.0):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
     ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
-    again. Throttling is per app and tenant, so a round waits as long as the longest delay
-    asked (plus up to ``jitter`` seconds) and then sends every such item again, until no item
-    asks for another round.
+    again. Throttling is per app and tenant, so a round that had items to send again waits as
+    long as the longest delay asked (plus up to ``jitter`` seconds).
+
+    Pacing: the first round sends every item. Once a round is throttled, the service has told
+    how many items it takes per window (the items of that round that went through, the window
+    being the delay it asked), so each later round sends at most that many items, items to
+    send again first, and starts no sooner than one window after the previous one. A round
+    that goes through entirely, three times in a row, raises the budget by a quarter, so a
+    budget learned at a busy moment grows back. This keeps a run at the service's rate instead of
+    sending every remaining item again after each Retry-After.
     """
     pending = list(range(count))
+    budget = window = None
+    clean = 0
     while pending:
-        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        started = asyncio.get_running_loop().time()
+        current = pending if budget is None else pending[:budget]
+        chunks = [current[i:i + size] for i in range(0, len(current), size)]
         retries = []
         for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
             retries.extend(chunk_retry)
-        if not retries:
-            return
-        await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * jitter)
-        pending = sorted(index for index, _delay in retries)
+        again = sorted(index for index, _delay in retries)
+        pending = again + pending[len(current):]
+        if retries:
+            window = max(delay for _index, delay in retries)
+            budget, clean = max(1, len(current) - len(retries)), 0
+            await asyncio.sleep(window + random.random() * jitter)
+        elif budget is not None and pending:
+            clean += 1
+            if clean >= 3:
+                budget, clean = budget + max(1, budget // 4), 0
+            await asyncio.sleep(max(0.0, started + window - asyncio.get_running_loop().time()))
 
 
 def retry_after_seconds(headers, attempt):
