@@ -112,24 +112,24 @@ class BatchResult(object):
         return "HTTP %d %s: %s" % (self.status, code, message) if code else "HTTP %d: %s" % (self.status, message)
 
 
-async def send_in_rounds(count, size, send, jitter=0.0):
+async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
     ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
     again. Throttling is per app and tenant, so a round that had items to send again waits as
     long as the longest delay asked (plus up to ``jitter`` seconds).
 
-    Pacing: the first round sends every item. Once a round is throttled, the service has told
-    how many items it takes per window (the items of that round that went through, the window
-    being the delay it asked), so each later round sends at most that many items, items to
-    send again first, and starts no sooner than one window after the previous one. A round
-    that goes through entirely, three times in a row, raises the budget by a quarter, so a
-    budget learned at a busy moment grows back. This keeps a run at the service's rate instead of
-    sending every remaining item again after each Retry-After.
+    Pacing: the first round sends ``first`` items (all when None) and each round that goes
+    through entirely doubles that, so a throttled service sees at most one round too many.
+    Once a round is throttled, the service has told how many items it takes per window (the
+    items of that round that went through, the window being the delay it asked): each later
+    round sends at most that many items, items to send again first, and starts no sooner
+    than one window after the previous one. Three clean rounds in a row raise that budget by
+    a quarter, so a budget learned at a busy moment grows back. This keeps a run at the
+    service's rate instead of sending every remaining item again after each Retry-After.
     """
     pending = list(range(count))
-    budget = window = None
-    clean = 0
+    budget, window, clean = first, None, 0
     while pending:
         started = asyncio.get_running_loop().time()
         current = pending if budget is None else pending[:budget]
@@ -143,7 +143,9 @@ async def send_in_rounds(count, size, send, jitter=0.0):
             window = max(delay for _index, delay in retries)
             budget, clean = max(1, len(current) - len(retries)), 0
             await asyncio.sleep(window + random.random() * jitter)
-        elif budget is not None and pending:
+        elif window is None:
+            budget = None if budget is None else budget * 2
+        elif pending:
             clean += 1
             if clean >= 3:
                 budget, clean = budget + max(1, budget // 4), 0
@@ -273,7 +275,7 @@ class GraphClient(object):
                     retry.append((index, retry_after_seconds(result.headers, attempts[index])))
             return retry
 
-        await send_in_rounds(len(requests), BATCH_SIZE, send)
+        await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency)
         return results
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):

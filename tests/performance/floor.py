@@ -131,11 +131,12 @@ class Limits(object):
 
 
 def mfa_task(limits, listed_users, members, writes=0):
-    """user_mfa(_info) with all_users: a token, the /users listing ($select: 1 RU a page), one
+    """user_mfa(_info) with all_users: sign-in (the identity library reads the authority's
+    metadata, then asks for a token), the /users listing ($select: 1 RU a page), one
     GET of the state per member user (1 RU), and one PATCH per change (1 RU and 1 write)."""
     pages = max(1, int(math.ceil(listed_users / float(limits.graph_page))))
     phases = [
-        Phase("token (Graph)", 1, sequential=True),
+        Phase("sign-in (authority metadata, token)", 2, sequential=True),
         Phase("GET /users pages", pages, sequential=True, draws={"graph_ru": pages}),
         Phase("GET authentication/requirements", members, limits.graph_batch, limits.concurrency,
               draws={"graph_ru": members}),
@@ -147,12 +148,12 @@ def mfa_task(limits, listed_users, members, writes=0):
 
 
 def mailbox_task(limits, mailboxes, writes=0, transport_config=False):
-    """mailbox_protocols(_info) with all_mailboxes: a token, the Get-CASMailbox listing (pages of
+    """mailbox_protocols(_info) with all_mailboxes: sign-in, the Get-CASMailbox listing (pages of
     1,000, each page a request), Get-TransportConfig for the _info module, one Set-CASMailbox
     per change; every cmdlet call counts against the Exchange per-app rate."""
     pages = max(1, int(math.ceil(mailboxes / float(limits.exchange_page))))
     phases = [
-        Phase("token (Exchange)", 1, sequential=True),
+        Phase("sign-in (authority metadata, token)", 2, sequential=True),
         Phase("Get-CASMailbox pages", pages, sequential=True, draws={"exchange": pages}),
     ]
     if transport_config:

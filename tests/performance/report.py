@@ -77,6 +77,24 @@ def targets(results):
     return found
 
 
+def add_fixed_overhead(results, tasks_per_play=2):
+    """For each run, its wall time less the fixed cost measured at latency 0 (an empty play, and
+    one module task per task of the play), over the floor: what remains is the work the floor
+    describes, plus CPU time of the client and the simulator."""
+    fixed = None
+    for size in results["sizes"].values():
+        if size.get("naive"):
+            fixed = size["naive"]["fixed_cost"]
+    if not fixed:
+        return
+    overhead = fixed["empty_play_s"] + tasks_per_play * fixed["module_per_task_s"]
+    for size in results["sizes"].values():
+        for result in size["runs"].values():
+            result["fixed_overhead_s"] = round(overhead, 2)
+            if result.get("floor_s"):
+                result["ratio_less_fixed"] = round(max(0.0, result["wall_s"] - overhead) / result["floor_s"], 2)
+
+
 def markdown(results):
     machine = results["machine"]
     lines = [
@@ -87,15 +105,17 @@ def markdown(results):
            machine.get("ansible_core", "?"), machine.get("load_average_at_start"),
            machine.get("load_average_at_end"), results["latency_ms"], results["drift_percent"]),
         "",
-        "| users | run | wall s | floor s | wall / floor | HTTP requests (floor) | batch items | 429s | writes "
-        "| peak module RSS MB | simulator CPU ms/request |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| users | run | wall s | floor s | wall / floor | (wall - fixed) / floor | HTTP requests (floor) "
+        "| batch items | 429s | writes | peak module RSS MB | simulator CPU ms/request |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for users, size in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         for run, result in size["runs"].items():
-            lines.append("| %s | %s%s | %.1f | %.1f | %.2f | %d (%d) | %d | %d | %d | %.0f | %.2f |" % (
+            less = result.get("ratio_less_fixed")
+            lines.append("| %s | %s%s | %.1f | %.1f | %.2f | %s | %d (%d) | %d | %d | %d | %.0f | %.2f |" % (
                 "{:,}".format(int(users)), RUN_TITLES.get(run, run), " **failed**" if result["rc"] else "",
-                result["wall_s"], result["floor_s"], result["ratio"] or 0, result["http_requests"],
+                result["wall_s"], result["floor_s"], result["ratio"] or 0, "%.2f" % less if less is not None else "-",
+                result["http_requests"],
                 result["floor_http_requests"], result["batch_items"], result["throttled_429"], result["writes"],
                 result["peak_module_rss_mb"], result["simulator_cpu_ms_per_request"]))
     for users, size in results["sizes"].items():
@@ -106,9 +126,10 @@ def markdown(results):
         lines += ["", "Per-user loop (`loop:` over %d users, one task per user and module): %.1f s, %.3f s per user."
                   % (loop["users"], loop["wall_s"], loop["per_user_s"]),
                   "Fixed cost of one task (latency 0, %d tasks each): `ansible.builtin.ping` %.3f s, "
-                  "`m365.admin.user_mfa_info` for one user %.3f s (%.1f requests; %.3f s more than ping)."
+                  "`m365.admin.user_mfa_info` for one user %.3f s (%.1f requests; %.3f s more than ping); "
+                  "an empty play %.2f s."
                   % (fixed["tasks"], fixed["ping_per_task_s"], fixed["module_per_task_s"],
-                     fixed["module_requests_per_task"], fixed["excess_over_ping_s"])]
+                     fixed["module_requests_per_task"], fixed["excess_over_ping_s"], fixed.get("empty_play_s", 0))]
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for name, verdict in results.get("targets", {}).items():
         measured = verdict["measured"]

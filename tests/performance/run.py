@@ -363,7 +363,7 @@ def naive_and_fixed(runner, sim, args, counts):
     module = runner.play("one user", fixed_cost_tasks(MODULE_TASK, count), extra_vars={"one_user": upns[0]},
                          measure=True)
     sim.call("POST", "/_sim/config", {"latency_ms": args.latency_ms})
-    fixed = {"tasks": count,
+    fixed = {"tasks": count, "empty_play_s": empty["wall_s"],
              "ping_per_task_s": round((ping["wall_s"] - empty["wall_s"]) / count, 3),
              "module_per_task_s": round((module["wall_s"] - empty["wall_s"]) / count, 3),
              "module_requests_per_task": round(module["http_requests"] / float(count), 1),
@@ -448,6 +448,7 @@ def main(argv=None):
     for users in args.sizes:
         print("== %d users" % users, flush=True)
         results["sizes"][str(users)] = bench_size(users, args, python, limits)
+    report.add_fixed_overhead(results)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["finished"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     results["targets"] = report.targets(results)

@@ -77,3 +77,31 @@ def test_budget_grows_back_after_clean_rounds():
     run(service, 600, 10)
     assert service.done == set(range(600))
     assert max(service.rounds[3:]) > 20
+
+
+def test_first_round_is_small_and_doubles_while_nothing_is_throttled():
+    rounds = {}
+    finished = [0]
+
+    async def send(indices):
+        # Every chunk of a round starts before any of them finishes: group chunks by the
+        # number of items finished when they started.
+        rounds[finished[0]] = rounds.get(finished[0], 0) + len(indices)
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, None)
+        await future
+        finished[0] += len(indices)
+        return []
+
+    asyncio.run(send_in_rounds(200, 10, send, first=20))
+    assert list(rounds.values()) == [20, 40, 80, 60]
+
+
+def test_small_first_round_keeps_throttled_sends_few():
+    service = RateLimitedService(capacity=10)
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(send_in_rounds(200, 10, service.send, first=40))
+    assert service.done == set(range(200))
+    assert service.rounds[0] == 40
+    # 30 throttled in the first round, then only the probes of a grown budget.
+    assert sum(service.rounds) - 200 < 60
