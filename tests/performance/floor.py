@@ -11,13 +11,16 @@ a sequence of phases, each a kind of request the collection must make at the lea
 
 Every request also draws from a throttling bucket (a token bucket of ``capacity`` that
 refills at ``rate`` per second; buckets start full because the benchmark resets them before
-each run). The floor of a task is the larger of two lower bounds:
+each run). The phases of a task run one after the other (the reconcile engine reads every
+target before it writes), so each phase takes at least
 
-    latency bound = sum over phases of their round trips x latency
-    quota bound   = max over buckets of max(0, (drawn - capacity) / rate) + latency
+    max(round trips x latency, max over its buckets of (drawn - tokens left) / rate + latency)
 
-(the last request that drains a bucket still takes one latency to answer). The floor of a
-run is the sum of its tasks' floors. Nothing here is hard-coded: the limits come from the
+(the second term only when the phase draws more than the bucket holds; the last request
+still takes one latency to answer), and a bucket holds at most
+min(capacity, tokens + rate x phase time - drawn) for the next phase. The floor of a task is
+the sum over its phases; the floor of a run is the sum of its tasks' floors (a play runs
+its tasks in turn). Nothing here is hard-coded: the limits come from the
 simulator's configuration and throttling model, the batch sizes, page sizes and concurrency
 from the collection's clients.
 """
@@ -65,28 +68,38 @@ class Phase(object):
 
     def to_dict(self):
         return {"name": self.name, "items": self.count, "http_requests": self.envelopes,
-                "round_trips": self.round_trips, "draws": self.draws}
+                "round_trips": self.round_trips, "draws": self.draws,
+                "seconds": round(getattr(self, "seconds", 0.0), 3), "bound_by": getattr(self, "bound_by", None)}
 
 
 def task_floor(phases, buckets, latency_s):
-    """(floor seconds, detail) of one task."""
-    latency_bound = sum(phase.round_trips for phase in phases) * latency_s
-    drawn = {}
+    """(floor seconds, detail) of one task: its phases one after the other."""
+    tokens = dict((name, bucket.capacity) for name, bucket in buckets.items())
+    total, latency_bound, drawn, quota = 0.0, 0.0, {}, {}
     for phase in phases:
-        for name, tokens in phase.draws.items():
-            drawn[name] = drawn.get(name, 0) + tokens
-    quota = {}
-    for name, tokens in drawn.items():
-        bucket = buckets[name]
-        seconds = bucket.seconds_for(tokens)
-        quota[name] = seconds + latency_s if seconds > 0 else 0.0
-    quota_bound = max(quota.values()) if quota else 0.0
-    floor = max(latency_bound, quota_bound)
-    return floor, {
-        "floor_s": round(floor, 3),
+        seconds = phase.round_trips * latency_s
+        latency_bound += seconds
+        bound_by = "latency"
+        for name, draw in phase.draws.items():
+            drawn[name] = drawn.get(name, 0) + draw
+            bucket = buckets[name]
+            short = draw - tokens[name]
+            if short > 0:
+                waited = short / bucket.rate + latency_s
+                quota[name] = quota.get(name, 0.0) + waited
+                if waited > seconds:
+                    seconds, bound_by = waited, name
+        for name, bucket in buckets.items():
+            # At best the bucket refills during the whole phase while the phase draws from it.
+            tokens[name] = max(0.0, min(bucket.capacity, tokens[name] + bucket.rate * seconds - phase.draws.get(name, 0)))
+        phase.seconds, phase.bound_by = seconds, bound_by
+        total += seconds
+    bound_by = "latency" if total <= latency_bound + 1e-9 else max(quota, key=quota.get)
+    return total, {
+        "floor_s": round(total, 3),
         "latency_bound_s": round(latency_bound, 3),
-        "quota_bound_s": dict((k, round(v, 3)) for k, v in quota.items()),
-        "bound_by": "latency" if latency_bound >= quota_bound else max(quota, key=quota.get),
+        "quota_wait_s": dict((k, round(v, 3)) for k, v in quota.items()),
+        "bound_by": bound_by,
         "drawn": drawn,
         "phases": [phase.to_dict() for phase in phases],
         "http_requests": sum(phase.envelopes for phase in phases),

@@ -33,7 +33,7 @@ def test_tampered_token_is_refused_after_the_genuine_one_was_accepted(sim):
     assert sim.graph("GET", "organization").status_code == 200
     header, payload, signature = token.split(".")
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
-    r = sim.http.get("%s/v1.0/organization" % sim.url, headers={"Authorization": "Bearer %s.%s.%s"
-                                                                   % (header, payload, flipped)})
+    tampered = "Bearer %s.%s.%s" % (header, payload, flipped)
+    r = sim.http.get("%s/v1.0/organization" % sim.url, headers={"Authorization": tampered})
     assert r.status_code == 401
     assert sim.graph("GET", "organization").status_code == 200
