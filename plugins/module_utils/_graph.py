@@ -122,7 +122,7 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     Pacing: the first round sends ``first`` items (all when None) and each round that goes
     through entirely doubles that, so a throttled service sees at most one round too many.
     Once a round is throttled, the service has told how many items it takes per window (the
-    items of that round that went through, the window being the delay it asked): each later
+    items of that round that went through, per window of the delay it asked): each later
     round sends at most that many items, items to send again first, and starts no sooner
     than one window after the previous one. Three clean rounds in a row raise that budget by
     a quarter, so a budget learned at a busy moment grows back. This keeps a run at the
@@ -141,7 +141,11 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
         pending = again + pending[len(current):]
         if retries:
             window = max(delay for _index, delay in retries)
-            budget, clean = max(1, len(current) - len(retries)), 0
+            # What went through in a round that lasted longer than a window is more than one
+            # window's worth: scale it to one window.
+            elapsed = asyncio.get_running_loop().time() - started
+            budget = max(1, int((len(current) - len(retries)) * window / max(window, elapsed)))
+            clean = 0
             await asyncio.sleep(window + random.random() * jitter)
         elif window is None:
             budget = None if budget is None else budget * 2

@@ -90,7 +90,10 @@ class Simulator(object):
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "simulator"))
         log = open(os.path.join(self.state_dir, "simulator.log"), "w")
         self.proc = subprocess.Popen([self.python, "-m", "m365sim", "serve", "--state-dir", self.state_dir,
-                                      "--port", "0", "--throttling", "on", "--latency-ms", str(self.latency_ms)],
+                                      "--port", "0", "--throttling", "on", "--latency-ms", str(self.latency_ms),
+                                      # Saving a large tenant's state serialises it under the store
+                                      # lock and stalls requests: save only on stop.
+                                      "--save-debounce", "86400"],
                                      env=env, stdout=log, stderr=subprocess.STDOUT)
         path = os.path.join(self.state_dir, "server.json")
         for _attempt in range(1200):

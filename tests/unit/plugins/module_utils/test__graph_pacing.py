@@ -105,3 +105,22 @@ def test_small_first_round_keeps_throttled_sends_few():
     assert service.rounds[0] == 40
     # 30 throttled in the first round, then only the probes of a grown budget.
     assert sum(service.rounds) - 200 < 60
+
+
+def test_a_long_throttled_round_is_scaled_to_one_window():
+    service = RateLimitedService(capacity=20)
+    clock = [0.0]
+
+    async def slow_send(indices):
+        clock[0] += 0.5  # each envelope takes half a second of the round
+        return await RateLimitedService.send(service, indices)
+
+    async def main():
+        asyncio.get_running_loop().time = lambda: clock[0]
+        await send_in_rounds(100, 10, slow_send, first=40)
+
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(main())
+    assert service.done == set(range(100))
+    # 20 went through in a 2 s round with a 1 s Retry-After: 10 per window from then on.
+    assert service.rounds[:2] == [40, 10]
