@@ -251,7 +251,7 @@ class ExchangeClient(object):
                     follow_ups.append((index, body["@odata.nextLink"]))
             return retry
 
-        await send_in_rounds(len(commands), BATCH_SIZE, send, jitter=0.2)
+        await send_in_rounds(len(commands), BATCH_SIZE, send, jitter=0.2, first=BATCH_SIZE * self.concurrency)
 
         for index, next_link in follow_ups:
             cmdlet, parameters = commands[index]

@@ -118,24 +118,48 @@ class BatchResult(object):
         return "HTTP %d %s: %s" % (self.status, code, message) if code else "HTTP %d: %s" % (self.status, message)
 
 
-async def send_in_rounds(count, size, send, jitter=0.0):
+async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
     ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
-    again. Throttling is per app and tenant, so a round waits as long as the longest delay
-    asked (plus up to ``jitter`` seconds) and then sends every such item again, until no item
-    asks for another round.
+    again. Throttling is per app and tenant, so a round that had items to send again waits as
+    long as the longest delay asked (plus up to ``jitter`` seconds).
+
+    Pacing: the first round sends ``first`` items (all when None) and each round that goes
+    through entirely doubles that, so a throttled service sees at most one round too many.
+    Once a round is throttled, the service has told how many items it takes per window (the
+    items of that round that went through, per window of the delay it asked): each later
+    round sends at most that many items, items to send again first, and starts no sooner
+    than one window after the previous one. Three clean rounds in a row raise that budget by
+    a quarter, so a budget learned at a busy moment grows back. This keeps a run at the
+    service's rate instead of sending every remaining item again after each Retry-After.
     """
     pending = list(range(count))
+    budget, window, clean = first, None, 0
     while pending:
-        chunks = [pending[i:i + size] for i in range(0, len(pending), size)]
+        started = asyncio.get_running_loop().time()
+        current = pending if budget is None else pending[:budget]
+        chunks = [current[i:i + size] for i in range(0, len(current), size)]
         retries = []
         for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
             retries.extend(chunk_retry)
-        if not retries:
-            return
-        await asyncio.sleep(max(delay for _index, delay in retries) + random.random() * jitter)
-        pending = sorted(index for index, _delay in retries)
+        again = sorted(index for index, _delay in retries)
+        pending = again + pending[len(current):]
+        if retries:
+            window = max(delay for _index, delay in retries)
+            # What went through in a round that lasted longer than a window is more than one
+            # window's worth: scale it to one window.
+            elapsed = asyncio.get_running_loop().time() - started
+            budget = max(1, int((len(current) - len(retries)) * window / max(window, elapsed)))
+            clean = 0
+            await asyncio.sleep(window + random.random() * jitter)
+        elif window is None:
+            budget = None if budget is None else budget * 2
+        elif pending:
+            clean += 1
+            if clean >= 3:
+                budget, clean = budget + max(1, budget // 4), 0
+            await asyncio.sleep(max(0.0, started + window - asyncio.get_running_loop().time()))
 
 
 def lost_reads_again(exc, indices, attempts, max_attempts):
@@ -293,7 +317,7 @@ class GraphClient(object):
                     retry.append((index, retry_after_seconds(result.headers, attempts[index])))
             return retry
 
-        await send_in_rounds(len(requests), BATCH_SIZE, send)
+        await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency)
         return results
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):

@@ -33,7 +33,6 @@ from ansible_collections.m365.admin.plugins.module_utils._connection import (
     is_guid,
 )
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error
-from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._http import (
     HTTP_IMPORT_ERROR,
@@ -83,6 +82,9 @@ class M365Connection(object):
                                          % PYPSRP_IMPORT_ERROR, option="exchange_transport")
             self._exchange = PsrpExchangeClient(PsrpSettings(**self.settings.psrp))
         if self._exchange is None:
+            # Imported here: modules that never call Exchange do not load its client.
+            from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
+
             scope = self.settings.exchange_scope
             tenant = self.settings.tenant_id
             if not is_guid(tenant):

@@ -42,6 +42,9 @@ def main(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--reset", action="store_true", help="re-seed even if state.json exists")
     p.add_argument("--latency-ms", type=float, default=0)
+    p.add_argument("--save-debounce", type=float, default=0.2, metavar="SECONDS",
+                   help="wait at least this long after a write before saving state.json (it is always saved on "
+                        "stop); benchmarks of large tenants set it high, since saving holds the store lock")
     p.add_argument("--token-lifetime", type=int, default=3599)
     p.add_argument("--throttling", type=_onoff, default=False, metavar="on|off")
     p.add_argument("--ca-throttling", type=_onoff, default=True, metavar="on|off",
@@ -59,6 +62,7 @@ def main(argv=None):
             parser.error("--users must be at least 1")
         return serve(args.state_dir, host=args.host, port=args.port, users=args.users, seed=args.seed,
                      reset=args.reset, latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
+                     save_debounce=args.save_debounce,
                      throttling=args.throttling, ca_throttling=args.ca_throttling, verbose=args.verbose)
 
     path = os.path.join(args.state_dir, "server.json")

@@ -467,6 +467,22 @@ class Identity:
         return token, claims
 
     # -- validation of bearer tokens -----------------------------------------------------------
+    def _signature_ok(self, token, header, signing_input, signature):
+        """RS256 check, remembered for the few tokens in use: every item of a $batch carries the
+        envelope's token, and one RSA verification per item made the simulator's CPU time per
+        request, not the client, the limit of tenant-scale benchmarks. Expiry, audience and
+        tenant are still checked on every request."""
+        cache = self.__dict__.setdefault("_verified", {})
+        key = (self.keys.signing_kid, token)
+        if key in cache:
+            return True
+        if not jose.verify_signature(header, signing_input, signature, self.keys.signing_key.public_key()):
+            return False
+        if len(cache) >= 64:
+            cache.clear()
+        cache[key] = True
+        return True
+
     def authenticate(self, req):
         """Return (app, claims) for the request's bearer token or raise AuthFailure."""
         authz = req.headers.get("Authorization")
@@ -485,9 +501,7 @@ class Identity:
                 "'EncodedHeader.EndcodedPayload.EncodedSignature'. (JWE): "
                 "'EncodedProtectedHeader.EncodedEncryptedKey.EncodedInitializationVector.EncodedCiphertext."
                 "EncodedAuthenticationTag'.", "malformed") from None
-        if header.get("kid") != self.keys.signing_kid or not jose.verify_signature(
-            header, signing_input, signature, self.keys.signing_key.public_key()
-        ):
+        if header.get("kid") != self.keys.signing_kid or not self._signature_ok(token, header, signing_input, signature):
             raise AuthFailure("Access token validation failure. Invalid signature.", "signature")
         now = time.time()
         exp, nbf = claims.get("exp"), claims.get("nbf")

@@ -155,10 +155,10 @@ def write_server_json(sim, server, host):
 
 
 def serve(state_dir, host="127.0.0.1", port=0, users=200, seed=1, reset=False, latency_ms=0, token_lifetime=3599,
-          throttling=False, ca_throttling=True, verbose=False):
+          throttling=False, ca_throttling=True, verbose=False, save_debounce=0.2):
     sim = Simulator(state_dir, users=users, seed=seed, reset=reset,
                     config={"latency_ms": latency_ms, "token_lifetime": token_lifetime, "throttling": throttling,
-                            "ca_throttling": ca_throttling})
+                            "ca_throttling": ca_throttling}, debounce=save_debounce)
     sim.keys.write_federated_tokens()
     server = SimHTTPServer((host, port), Handler, sim.keys.ssl_context(), sim, verbose=verbose)
     sim.port = server.server_address[1]

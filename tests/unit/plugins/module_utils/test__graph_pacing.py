@@ -1,0 +1,126 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""send_in_rounds paces rounds to what a throttled service takes per window."""
+
+from __future__ import annotations
+
+import asyncio
+from unittest import mock
+
+from ansible_collections.m365.admin.plugins.module_utils._graph import send_in_rounds
+
+
+class RateLimitedService(object):
+    """Takes ``capacity`` items per window; a wait of a window or more refills it."""
+
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self.tokens = capacity
+        self.rounds = []
+        self.done = set()
+        self.attempts = {}
+
+    async def sleep(self, seconds):
+        self.rounds.append(0)
+        if seconds >= 0.99:
+            self.tokens = self.capacity
+
+    async def send(self, indices):
+        if not self.rounds:
+            self.rounds.append(0)
+        self.rounds[-1] += len(indices)
+        retry = []
+        for index in indices:
+            self.attempts[index] = self.attempts.get(index, 0) + 1
+            if self.tokens > 0:
+                self.tokens -= 1
+                self.done.add(index)
+            else:
+                retry.append((index, 1.0))
+        return retry
+
+
+def run(service, count, size):
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(send_in_rounds(count, size, service.send))
+
+
+def test_after_a_throttled_round_only_what_the_service_took_is_sent():
+    service = RateLimitedService(capacity=10)
+    run(service, 200, 10)
+    assert service.done == set(range(200))
+    # Round 1 sends everything; from then on a round sends about what one window takes,
+    # instead of every remaining item after each Retry-After (about 2,100 sends).
+    assert service.rounds[0] == 200
+    assert max(service.rounds[2:]) <= 12
+    assert sum(service.rounds) < 450
+    # No item is starved: each is throttled only a few times, far below the attempt limits.
+    assert max(service.attempts.values()) <= 3
+
+
+def test_without_throttling_everything_goes_in_one_round():
+    service = RateLimitedService(capacity=1000)
+    run(service, 200, 20)
+    assert service.rounds == [200]
+    assert service.done == set(range(200))
+
+
+def test_budget_grows_back_after_clean_rounds():
+    service = RateLimitedService(capacity=10)
+    original_sleep = service.sleep
+
+    async def sleep(seconds):
+        if len(service.rounds) == 3:
+            service.capacity = 40  # the service got quieter
+        await original_sleep(seconds)
+
+    service.sleep = sleep
+    run(service, 600, 10)
+    assert service.done == set(range(600))
+    assert max(service.rounds[3:]) > 20
+
+
+def test_first_round_is_small_and_doubles_while_nothing_is_throttled():
+    rounds = {}
+    finished = [0]
+
+    async def send(indices):
+        # Every chunk of a round starts before any of them finishes: group chunks by the
+        # number of items finished when they started.
+        rounds[finished[0]] = rounds.get(finished[0], 0) + len(indices)
+        future = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_soon(future.set_result, None)
+        await future
+        finished[0] += len(indices)
+        return []
+
+    asyncio.run(send_in_rounds(200, 10, send, first=20))
+    assert list(rounds.values()) == [20, 40, 80, 60]
+
+
+def test_small_first_round_keeps_throttled_sends_few():
+    service = RateLimitedService(capacity=10)
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(send_in_rounds(200, 10, service.send, first=40))
+    assert service.done == set(range(200))
+    assert service.rounds[0] == 40
+    # 30 throttled in the first round, then only the probes of a grown budget.
+    assert sum(service.rounds) - 200 < 60
+
+
+def test_a_long_throttled_round_is_scaled_to_one_window():
+    service = RateLimitedService(capacity=20)
+    clock = [0.0]
+
+    async def slow_send(indices):
+        clock[0] += 0.5  # each envelope takes half a second of the round
+        return await RateLimitedService.send(service, indices)
+
+    async def main():
+        asyncio.get_running_loop().time = lambda: clock[0]
+        await send_in_rounds(100, 10, slow_send, first=40)
+
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(main())
+    assert service.done == set(range(100))
+    # 20 went through in a 2 s round with a 1 s Retry-After: 10 per window from then on.
+    assert service.rounds[:2] == [40, 10]
