@@ -244,7 +244,8 @@ class ExchangeClient(object):
                     results[index] = CmdletResult(error=error)
                     retryable = status == 401 or (error.transient and (safe or error.status in RETRYABLE_STATUS))
                     if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
-                        retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index])))
+                        retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index]),
+                                      status == 429))
                     continue
                 results[index] = CmdletResult(body.get("value"), body.get("@adminapi.warnings"))
                 if body.get("@odata.nextLink"):

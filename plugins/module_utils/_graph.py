@@ -122,8 +122,10 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
     ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
-    again. Throttling is per app and tenant, so a round that had items to send again waits as
-    long as the longest delay asked (plus up to ``jitter`` seconds).
+    again, throttled (429), or [(index, seconds, False)] for items to send again for another
+    reason (an answer lost with its connection, an expired token, a 503): those wait, but do
+    not teach the pacing a rate. Throttling is per app and tenant, so a round that had items
+    to send again waits as long as the longest delay asked (plus up to ``jitter`` seconds).
 
     Pacing: the first round sends ``first`` items (all when None) and each round that goes
     through entirely doubles that, so a throttled service sees at most one round too many.
@@ -143,16 +145,20 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
         retries = []
         for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
             retries.extend(chunk_retry)
-        again = sorted(index for index, _delay in retries)
+        again = sorted(retry[0] for retry in retries)
         pending = again + pending[len(current):]
-        if retries:
-            window = max(delay for _index, delay in retries)
+        throttled = [retry for retry in retries if len(retry) < 3 or retry[2]]
+        if throttled:
+            window = max(retry[1] for retry in throttled)
             # What went through in a round that lasted longer than a window is more than one
             # window's worth: scale it to one window.
             elapsed = asyncio.get_running_loop().time() - started
-            budget = max(1, int((len(current) - len(retries)) * window / max(window, elapsed)))
+            budget = max(1, int((len(current) - len(throttled)) * window / max(window, elapsed)))
             clean = 0
-            await asyncio.sleep(window + random.random() * jitter)
+            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
+        elif retries:
+            # Lost answers, expired tokens, unavailable: wait as asked, keep the pace learned.
+            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
         elif window is None:
             budget = None if budget is None else budget * 2
         elif pending:
@@ -175,7 +181,7 @@ def lost_reads_again(exc, indices, attempts, max_attempts):
         attempts[index] += 1
         if attempts[index] >= max_attempts:
             raise exc
-        retry.append((index, retry_after_seconds({}, attempts[index])))
+        retry.append((index, retry_after_seconds({}, attempts[index]), False))
     return retry
 
 
@@ -306,15 +312,15 @@ class GraphClient(object):
                     results[index] = BatchResult(502, {}, {"error": {"code": "missingBatchItem",
                                                                      "message": "the batch answer had no item"}})
                     if attempts[index] < ITEM_MAX_ATTEMPTS:
-                        retry.append((index, retry_after_seconds({}, attempts[index])))
+                        retry.append((index, retry_after_seconds({}, attempts[index]), False))
                     continue
                 result = BatchResult(int(item.get("status") or 0), item.get("headers"), item.get("body"))
                 results[index] = result
                 if result.status == 401 and attempts[index] < ITEM_MAX_ATTEMPTS:
                     # The token expired while the batch ran (the envelope was accepted with it).
-                    retry.append((index, 0.0))
+                    retry.append((index, 0.0, False))
                 elif result.status in RETRYABLE_ITEM_STATUS and attempts[index] < ITEM_MAX_ATTEMPTS:
-                    retry.append((index, retry_after_seconds(result.headers, attempts[index])))
+                    retry.append((index, retry_after_seconds(result.headers, attempts[index]), result.status == 429))
             return retry
 
         await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency)

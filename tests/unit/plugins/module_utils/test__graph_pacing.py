@@ -124,3 +124,23 @@ def test_a_long_throttled_round_is_scaled_to_one_window():
     assert service.done == set(range(100))
     # 20 went through in a 2 s round with a 1 s Retry-After: 10 per window from then on.
     assert service.rounds[:2] == [40, 10]
+
+
+def test_answers_lost_for_another_reason_do_not_slow_the_pace():
+    """A dropped connection or an expired token is not the service's rate: the items wait and
+    go again, and the rounds keep their size."""
+    service = RateLimitedService(capacity=10000)
+    lost = set(range(0, 400, 2))
+    plain_send = service.send
+
+    async def send(indices):
+        retry = [(index, 0.5, False) for index in indices if index in lost]
+        lost.difference_update(indices)
+        kept = [index for index in indices if index not in set(r[0] for r in retry)]
+        await plain_send(kept)
+        return retry
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(send_in_rounds(400, 20, send))
+    assert service.done == set(range(400))
+    # Everything in the first round, the 200 lost items together in the second.
+    assert len(service.rounds) == 2 and service.rounds[0] == 200 and service.rounds[1] == 200
