@@ -118,6 +118,12 @@ class BatchResult(object):
         return "HTTP %d %s: %s" % (self.status, code, message) if code else "HTTP %d: %s" % (self.status, message)
 
 
+# A round in which fewer than 1 in SPORADIC items were throttled does not set the pace (a few
+# refusals are another app's load or a busy node, not the rate); once paced, 1 in 2 x SPORADIC
+# items throttled sets it again (a budget grown just past the rate).
+SPORADIC = 5
+
+
 async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
@@ -132,12 +138,14 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     Once a round is throttled, the service has told how many items it takes per window (the
     items of that round that went through, per window of the delay it asked): each later
     round sends at most that many items, items to send again first, and starts no sooner
-    than one window after the previous one. Three clean rounds in a row raise that budget by
-    a quarter, so a budget learned at a busy moment grows back. This keeps a run at the
-    service's rate instead of sending every remaining item again after each Retry-After.
+    than one window after the previous one. A round in which only a few items were throttled
+    keeps the pace, and a round is never smaller than one envelope. Three clean rounds in a
+    row raise the budget by a quarter, so a budget learned at a busy moment grows back. This
+    keeps a run at the service's rate instead of sending every remaining item again after
+    each Retry-After.
     """
     pending = list(range(count))
-    budget, window, clean = first, None, 0
+    budget, window, clean, paced = first, None, 0, False
     while pending:
         started = asyncio.get_running_loop().time()
         current = pending if budget is None else pending[:budget]
@@ -148,20 +156,25 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
         again = sorted(retry[0] for retry in retries)
         pending = again + pending[len(current):]
         throttled = [retry for retry in retries if len(retry) < 3 or retry[2]]
-        if throttled:
+        if throttled and len(throttled) * (SPORADIC * 2 if paced else SPORADIC) > len(current):
+            # The service refused a good part of the round: what it took is its rate. What went
+            # through in a round that lasted longer than a window is more than one window's
+            # worth: scale it to one window. Never less than one envelope a round.
             window = max(retry[1] for retry in throttled)
-            # What went through in a round that lasted longer than a window is more than one
-            # window's worth: scale it to one window.
             elapsed = asyncio.get_running_loop().time() - started
-            budget = max(1, int((len(current) - len(throttled)) * window / max(window, elapsed)))
+            budget = max(size, int((len(current) - len(throttled)) * window / max(window, elapsed)))
+            paced, clean = True, 0
+        elif throttled:
+            # A few items refused (another app's load, a busy node): they wait and go again, and
+            # the pace stays; learning a rate from them would shrink every round.
             clean = 0
-            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
-        elif retries:
-            # Lost answers, expired tokens, unavailable: wait as asked, keep the pace learned.
-            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
-        elif window is None:
+        if not paced:
+            # Slow start: each round twice the last until the service shows its rate.
             budget = None if budget is None else budget * 2
-        elif pending:
+        if retries:
+            # Throttled items wait as asked; so do lost answers, expired tokens and 503s.
+            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
+        elif paced and pending:
             clean += 1
             if clean >= 3:
                 budget, clean = budget + max(1, budget // 4), 0

@@ -144,3 +144,29 @@ def test_answers_lost_for_another_reason_do_not_slow_the_pace():
     assert service.done == set(range(400))
     # Everything in the first round, the 200 lost items together in the second.
     assert len(service.rounds) == 2 and service.rounds[0] == 200 and service.rounds[1] == 200
+
+
+def test_sporadic_throttling_keeps_the_pace():
+    """One item in twenty refused at random (not the service's rate): rounds keep growing and
+    the run takes a handful of rounds, not one per item."""
+    service = RateLimitedService(capacity=100000)
+    plain_send = service.send
+
+    async def send(indices):
+        refused = [(index, 1.0) for index in indices if index % 20 == 7 and service.attempts.get(index, 0) == 0]
+        for index, _delay in refused:
+            service.attempts[index] = 1
+        await plain_send([index for index in indices if (index, 1.0) not in refused])
+        return refused
+    with mock.patch("asyncio.sleep", service.sleep):
+        asyncio.run(send_in_rounds(4000, 20, send, first=80))
+    assert service.done == set(range(4000))
+    assert len(service.rounds) <= 8
+
+
+def test_a_rate_limited_service_is_never_sent_less_than_an_envelope_a_round():
+    service = RateLimitedService(capacity=3)
+    run(service, 100, 10)
+    assert service.done == set(range(100))
+    # 3 go through a window, but each round still carries a whole envelope.
+    assert service.rounds[1:4] == [10, 10, 10]
