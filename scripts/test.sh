@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the collection on a fresh machine, against the bundled tenant simulator:
-#   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests,
+#   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests (and the
+#   benchmark's floor computation),
 #   the report renderers (JUnit schema, HTML in headless Chromium), ansible-test integration (one
 #   target per module and role), ansible-lint (production profile), and the release checks
 #   (changelog fragments and release, Galaxy tarball and importer, module docs lint and reference
@@ -41,7 +42,7 @@ for suite in $SUITES; do
         run_suite "units" ansible-test units --python "$PYVER" ;;
     simulator)
         run_suite "simulator" env PYTHONPATH="$COLLECTION/tests/simulator" "$PY" -m pytest -q -p no:cacheprovider \
-            -n 2 --junitxml "$JUNIT/simulator.xml" tests/simulator/tests ;;
+            -n 2 --junitxml "$JUNIT/simulator.xml" tests/simulator/tests tests/performance ;;
     report)
         if ! command -v chromium >/dev/null 2>&1; then
             if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
