@@ -215,7 +215,7 @@ class Runner(object):
         self.memlog = os.path.join(work, "memory.jsonl")
         wrapper = os.path.join(work, "python-memwrap")
         with open(wrapper, "w") as handle:
-            handle.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (python, os.path.join(HERE, "memwrap.py")))
+            handle.write("#!/bin/sh\nexec %s -S %s \"$@\"\n" % (python, os.path.join(HERE, "memwrap.py")))
         os.chmod(wrapper, 0o755)
         with open(os.path.join(work, "inventory.yml"), "w") as handle:
             handle.write("all:\n  hosts:\n    localhost:\n      ansible_python_interpreter: %s\n" % wrapper)
