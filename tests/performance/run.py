@@ -386,6 +386,7 @@ importlib.import_module(sys.argv[1])
 elapsed = time.perf_counter() - started
 names = sorted(sys.modules)
 print(json.dumps({"seconds": round(elapsed, 3), "exchange_client": any(n.endswith("module_utils._exchange") for n in names),
+                  "psrp_client": "pypsrp" in names or any(n.endswith("module_utils._psrp") for n in names),
                   "msgraph_core": "msgraph_core" in names, "azure_identity": "azure.identity" in names,
                   "httpx": "httpx" in names, "modules_loaded": len(names)}))
 """
