@@ -40,11 +40,6 @@ from ansible_collections.m365.admin.plugins.module_utils._http import (
     ServiceSession,
     build_ssl_context,
 )
-from ansible_collections.m365.admin.plugins.module_utils._psrp import (
-    PYPSRP_IMPORT_ERROR,
-    PsrpExchangeClient,
-    PsrpSettings,
-)
 
 REQUIREMENTS = (
     ("msgraph-core and httpx", HTTP_IMPORT_ERROR),
@@ -77,6 +72,14 @@ class M365Connection(object):
 
     async def exchange(self):
         if self._exchange is None and self.settings.exchange_transport == "psrp":
+            # Imported here: pypsrp (and its spnego, requests, ...) costs every other module
+            # process tens of milliseconds at start for a transport it does not use.
+            from ansible_collections.m365.admin.plugins.module_utils._psrp import (
+                PYPSRP_IMPORT_ERROR,
+                PsrpExchangeClient,
+                PsrpSettings,
+            )
+
             if PYPSRP_IMPORT_ERROR is not None:
                 raise ConfigurationError("exchange_transport=psrp needs the Python library pypsrp (%s)"
                                          % PYPSRP_IMPORT_ERROR, option="exchange_transport")
@@ -101,7 +104,7 @@ class M365Connection(object):
         return sum(session.requests_sent for session in self._sessions)
 
     async def close(self):
-        if isinstance(self._exchange, PsrpExchangeClient):
+        if self._exchange is not None and self.settings.exchange_transport == "psrp":
             await self._exchange.close()
         for session in self._sessions:
             await session.close()

@@ -18,7 +18,8 @@ target before it writes), so each phase takes at least
 
 (the second term only when the phase draws more than the bucket holds; the last request
 still takes one latency to answer), and a bucket holds at most
-min(capacity, tokens + rate x phase time - drawn) for the next phase. The floor of a task is
+min(capacity, tokens + rate x phase time - drawn) for the next phase (and the next task: the
+tasks of a play share the app's buckets). The floor of a task is
 the sum over its phases; the floor of a run is the sum of its tasks' floors (a play runs
 its tasks in turn). Nothing here is hard-coded: the limits come from the
 simulator's configuration and throttling model, the batch sizes, page sizes and concurrency
@@ -72,9 +73,16 @@ class Phase(object):
                 "seconds": round(getattr(self, "seconds", 0.0), 3), "bound_by": getattr(self, "bound_by", None)}
 
 
-def task_floor(phases, buckets, latency_s):
-    """(floor seconds, detail) of one task: its phases one after the other."""
-    tokens = dict((name, bucket.capacity) for name, bucket in buckets.items())
+def task_floor(phases, buckets, latency_s, tokens=None):
+    """(floor seconds, detail) of one task: its phases one after the other.
+
+    ``tokens``: what each bucket holds when the task starts (full when None); updated in
+    place, so that the next task of the same play starts with what this one left.
+    """
+    if tokens is None:
+        tokens = {}
+    for name, bucket in buckets.items():
+        tokens.setdefault(name, bucket.capacity)
     total, latency_bound, drawn, quota = 0.0, 0.0, {}, {}
     for phase in phases:
         seconds = phase.round_trips * latency_s
@@ -107,10 +115,15 @@ def task_floor(phases, buckets, latency_s):
 
 
 def run_floor(tasks, buckets, latency_s):
-    """(floor seconds, detail) of a run: ``tasks`` is [(name, [Phase])], run one after the other."""
-    total, detail = 0.0, []
+    """(floor seconds, detail) of a run: ``tasks`` is [(name, [Phase])], run one after the other.
+
+    The tasks of a play draw from the same buckets (the limits are per app and tenant, and the
+    benchmark resets them only before each play), so each task starts with what the previous
+    one left.
+    """
+    total, detail, tokens = 0.0, [], {}
     for name, phases in tasks:
-        floor, info = task_floor(phases, buckets, latency_s)
+        floor, info = task_floor(phases, buckets, latency_s, tokens)
         info["task"] = name
         total += floor
         detail.append(info)

@@ -73,8 +73,8 @@ def targets(results):
                                                "< %.1f s (task less ping task)" % FIXED_COST_S)
     imports = (fixed or {}).get("imports", {}).get("user_mfa_info") or {}
     found["unused_imports_not_loaded"] = _verdict(
-        bool(imports) and not imports.get("exchange_client"), imports or None,
-        "user_mfa_info does not load the Exchange client")
+        bool(imports) and not imports.get("exchange_client") and not imports.get("psrp_client"), imports or None,
+        "user_mfa_info loads neither the Exchange client nor pypsrp")
     return found
 
 

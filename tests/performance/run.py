@@ -215,7 +215,7 @@ class Runner(object):
         self.memlog = os.path.join(work, "memory.jsonl")
         wrapper = os.path.join(work, "python-memwrap")
         with open(wrapper, "w") as handle:
-            handle.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (python, os.path.join(HERE, "memwrap.py")))
+            handle.write("#!/bin/sh\nexec %s -S %s \"$@\"\n" % (python, os.path.join(HERE, "memwrap.py")))
         os.chmod(wrapper, 0o755)
         with open(os.path.join(work, "inventory.yml"), "w") as handle:
             handle.write("all:\n  hosts:\n    localhost:\n      ansible_python_interpreter: %s\n" % wrapper)
@@ -386,6 +386,7 @@ importlib.import_module(sys.argv[1])
 elapsed = time.perf_counter() - started
 names = sorted(sys.modules)
 print(json.dumps({"seconds": round(elapsed, 3), "exchange_client": any(n.endswith("module_utils._exchange") for n in names),
+                  "psrp_client": "pypsrp" in names or any(n.endswith("module_utils._psrp") for n in names),
                   "msgraph_core": "msgraph_core" in names, "azure_identity": "azure.identity" in names,
                   "httpx": "httpx" in names, "modules_loaded": len(names)}))
 """

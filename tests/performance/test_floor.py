@@ -91,6 +91,19 @@ def test_run_floor_adds_its_tasks():
     assert [d["task"] for d in detail] == ["a", "b"]
 
 
+def test_tasks_of_a_play_share_the_buckets():
+    # Two tasks of 10,000 Graph reads each: the second starts with what the first left, not
+    # with a full bucket (the limits are per app and tenant; the benchmark resets them per play).
+    tasks = [(name, [floor.Phase("reads", 10000, 20, 4, draws={"graph_ru": 10000})]) for name in ("a", "b")]
+    seconds, detail = floor.run_floor(tasks, buckets(), 0.05)
+    # a: 125 round trips (6.25 s) refill 5,000 of the 10,000 drawn: 3,000 left.
+    # b: needs 7,000 more than those 3,000 at 800 per second: 8.75 s + one latency.
+    assert detail[0]["floor_s"] == pytest.approx(6.25)
+    assert detail[1]["floor_s"] == pytest.approx(8.8)
+    assert detail[1]["bound_by"] == "graph_ru"
+    assert seconds == pytest.approx(6.25 + 8.8)
+
+
 def result(wall, floor_s, rc=0, writes=0, rss=80.0):
     return {"wall_s": wall, "floor_s": floor_s, "ratio": round(wall / floor_s, 2), "rc": rc, "http_requests": 500,
             "floor_http_requests": 490, "batch_items": 9400, "throttled_429": 3, "writes": writes,
