@@ -69,19 +69,57 @@ def modules():
 
 def fragments():
     folder = os.path.join(COLLECTION, "changelogs", "fragments")
+    if not os.path.isdir(folder):
+        return []
     return sorted(name for name in os.listdir(folder) if name.endswith((".yml", ".yaml")))
+
+
+def released_versions(root):
+    path = os.path.join(str(root), "changelogs", "changelog.yaml")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        return yaml.safe_load(handle).get("releases") or {}
+
+
+def next_version(version):
+    """The version a trial release is made for: galaxy.yml's, or the next patch when that one
+    is already released (the fragments then belong to the next release)."""
+    major, minor, patch = (int(part) for part in str(version).split("."))
+    return "%d.%d.%d" % (major, minor, patch + 1)
+
+
+def version_added(path):
+    """version_added of a module, read from its DOCUMENTATION."""
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            return str(yaml.safe_load(node.value.value).get("version_added"))
+    return None
+
+
+def release_version():
+    version = str(galaxy()["version"])
+    return next_version(version) if version in released_versions(COLLECTION) else version
 
 
 @pytest.fixture(scope="session")
 def released(tmp_path_factory):
-    """A copy of the collection after `antsibull-changelog release` for the version in galaxy.yml,
-    as a release is cut (docs/releasing.md), with stray local files planted to test build_ignore."""
+    """A copy of the collection after `antsibull-changelog release` of the next release, as a
+    release is cut (docs/releasing.md), with stray local files planted to test build_ignore."""
     root = tmp_path_factory.mktemp("release")
     copy = root / "ansible_collections" / "m365" / "admin"
     shutil.copytree(COLLECTION, str(copy), ignore=shutil.ignore_patterns("output", "__pycache__"))
+    version = release_version()
+    if version != str(galaxy()["version"]):
+        text = (copy / "galaxy.yml").read_text()
+        (copy / "galaxy.yml").write_text(re.sub(r"(?m)^version: .*$", "version: %s" % version, text))
+    (copy / "changelogs" / "fragments").mkdir(exist_ok=True)
     (copy / "changelogs" / "fragments" / "0-release-summary.yml").write_text(
         "---\nrelease_summary: Release prepared by the release test.\n")
-    run([tool("antsibull-changelog"), "release"], cwd=str(copy), env={"ANSIBLE_COLLECTIONS_PATH": str(root)})
+    run([tool("antsibull-changelog"), "release", "--version", version], cwd=str(copy),
+        env={"ANSIBLE_COLLECTIONS_PATH": str(root)})
     for rel, content in JUNK.items():
         path = copy / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,7 +131,7 @@ def released(tmp_path_factory):
 def tarball(released, tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     run([tool("ansible-galaxy"), "collection", "build", "--output-path", str(out), str(released)], cwd=str(released))
-    path = out / ("m365-admin-%s.tar.gz" % galaxy()["version"])
+    path = out / ("m365-admin-%s.tar.gz" % release_version())
     assert path.is_file()
     return path
 
@@ -101,19 +139,39 @@ def tarball(released, tmp_path_factory):
 def test_changelog_fragments_lint():
     result = run([tool("antsibull-changelog"), "lint"], cwd=COLLECTION)
     assert result.stdout.strip() == "" and result.stderr.strip() == ""
-    assert fragments(), "no changelog fragment"
+
+
+def test_changelog_of_the_released_versions_is_current(tmp_path):
+    """CHANGELOG.rst is what antsibull-changelog generates from changelogs/changelog.yaml."""
+    releases = released_versions(COLLECTION)
+    assert releases, "no release recorded in changelogs/changelog.yaml"
+    run([tool("antsibull-changelog"), "lint-changelog-yaml", "changelogs/changelog.yaml"], cwd=COLLECTION)
+    copy = tmp_path / "ansible_collections" / "m365" / "admin"
+    shutil.copytree(COLLECTION, str(copy), ignore=shutil.ignore_patterns("output", "__pycache__"))
+    run([tool("antsibull-changelog"), "generate"], cwd=str(copy), env={"ANSIBLE_COLLECTIONS_PATH": str(tmp_path)})
+    with open(os.path.join(COLLECTION, "CHANGELOG.rst")) as handle:
+        assert (copy / "CHANGELOG.rst").read_text() == handle.read(), "CHANGELOG.rst is stale: run antsibull-changelog generate"
+    # Every module is announced in the release that added it.
+    announced = dict((plugin["name"], version) for version, release in releases.items()
+                     for plugin in release.get("modules", []))
+    for name in modules():
+        added = version_added(os.path.join(COLLECTION, "plugins", "modules", name + ".py"))
+        if added in releases:
+            assert announced.get(name) == added, name
 
 
 def test_changelog_release_generates_changelog(released):
-    version = str(galaxy()["version"])
+    version = release_version()
     changelog = (released / "CHANGELOG.rst").read_text()
     assert changelog.startswith("=") and "M365.Admin Release Notes" in changelog
     assert "\nv%s\n" % version in changelog
     with open(str(released / "changelogs" / "changelog.yaml")) as handle:
         release = yaml.safe_load(handle)["releases"][version]
-    # Every fragment went into the release, and every module is listed as new in it.
+    # Every fragment went into the release, and every module added in it is listed as new.
     assert sorted(release["fragments"]) == sorted(fragments() + ["0-release-summary.yml"])
-    assert sorted(m["name"] for m in release.get("modules", [])) == modules()
+    added = sorted(name for name in modules()
+                   if version_added(os.path.join(COLLECTION, "plugins", "modules", name + ".py")) == version)
+    assert sorted(m["name"] for m in release.get("modules", [])) == added
     for name in fragments():
         with open(os.path.join(COLLECTION, "changelogs", "fragments", name)) as handle:
             for section, entries in yaml.safe_load(handle).items():
@@ -123,8 +181,7 @@ def test_changelog_release_generates_changelog(released):
                     assert entry in release["changes"][section], (name, entry)
     run([tool("antsibull-changelog"), "lint-changelog-yaml", "changelogs/changelog.yaml"], cwd=str(released))
     # The release consumed the copy's fragments, never the collection's own.
-    assert os.listdir(str(released / "changelogs" / "fragments")) == []
-    assert fragments()
+    assert [name for name in os.listdir(str(released / "changelogs" / "fragments")) if name.endswith(".yml")] == []
 
 
 def test_tarball_contents(released, tarball):
