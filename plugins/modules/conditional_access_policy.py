@@ -258,7 +258,7 @@ diff:
 
 from ansible_collections.m365.admin.plugins.module_utils import _conditional_access as ca
 from ansible_collections.m365.admin.plugins.module_utils import _security_defaults
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, ServiceError
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, OutcomeUnknownError, ServiceError
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
 
 
@@ -301,7 +301,7 @@ async def ensure_present(module, graph, policies, current, desired):
         return dict(changed=True, policy=ca.describe(predicted), diff=diff)
     try:
         if creating:
-            after = await policies.create(desired)
+            after = await create_verified(module, policies, desired)
         else:
             await policies.update(current["id"], desired)
             after = await policies.get(current["id"], desired["displayName"])
@@ -312,6 +312,21 @@ async def ensure_present(module, graph, policies, current, desired):
                 exc.hint = _security_defaults.conditional_access_blocked()
         raise
     return dict(changed=True, policy=ca.describe(after), diff=diff)
+
+
+async def create_verified(module, policies, desired):
+    """Create the policy. When the answer is lost, the POST is not sent again (a second policy
+    could be created): the policies are read back, and the one of that name, when there is
+    exactly one, is the policy created."""
+    try:
+        return await policies.create(desired)
+    except OutcomeUnknownError as exc:
+        named = [policy for policy in await policies.list() if policy.get("displayName") == desired["displayName"]]
+        if len(named) != 1:
+            raise exc
+        module.ansible.warn("The answer to the creation of the Conditional Access policy '%s' was lost; reading the "
+                            "policies back showed it created." % desired["displayName"])
+        return named[0]
 
 
 async def run(module, connection):

@@ -65,7 +65,7 @@ before:
   sample: enabled
 """
 
-from ansible_collections.m365.admin.plugins.module_utils._errors import ServiceError
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError, ServiceError
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
 
 PARAMETER = "SmtpClientAuthenticationDisabled"
@@ -86,7 +86,13 @@ async def run(module, connection):
                   diff=dict(before=dict(smtp_auth=before), after=dict(smtp_auth=desired)))
     if not result["changed"] or module.check_mode:
         return result
-    await exchange.invoke("Set-TransportConfig", {PARAMETER: desired == "disabled"}, target="organization")
+    try:
+        await exchange.invoke("Set-TransportConfig", {PARAMETER: desired == "disabled"}, target="organization")
+    except OutcomeUnknownError as exc:
+        # The answer was lost: not sent again blindly, but verified by reading the setting back.
+        if await read(exchange) != desired:
+            raise exc
+        module.ansible.warn("The answer to Set-TransportConfig was lost; reading the setting back showed it applied.")
     result["smtp_auth"] = await read(exchange)
     if result["smtp_auth"] != desired:
         raise ServiceError("Set-TransportConfig succeeded but the setting reads back as %s" % result["smtp_auth"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ansible_collections.m365.admin.plugins.module_utils._conditional_access import PRIVILEGED_ROLES, THROTTLE_RETRIES
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
 from ansible_collections.m365.admin.plugins.modules import conditional_access_policy
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_graph
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_policy_fakes import (
@@ -259,3 +260,31 @@ def test_bad_input_fails_before_connecting():
         result, failed, made = run(FakePolicyTenant(), **args)
         assert failed and needle in result["msg"], (args, result["msg"])
         assert made == []
+
+
+def losing_the_answer_to_create(fake, applied):
+    """``fake``, losing the answer to the POST that creates a policy (after creating it when
+    ``applied``)."""
+    def handler(method, url, body, headers):
+        if method == "POST" and url.endswith("/identity/conditionalAccess/policies"):
+            if applied:
+                fake(method, url, body, headers)
+            raise OutcomeUnknownError("the connection was lost after the request was sent",
+                                      operation="Create the Conditional Access policy")
+        return fake(method, url, body, headers)
+    return handler
+
+
+def test_a_create_whose_answer_is_lost_is_read_back_not_sent_again():
+    fake = FakePolicyTenant([legacy_policy()])
+    result, failed, _made = run_with_graph(conditional_access_policy.main, dict(MFA), losing_the_answer_to_create(fake, True))
+    assert not failed, result
+    assert result["changed"] is True and result["policy"]["id"] == fake.policy("Require MFA for all users")["id"]
+    assert [w[0] for w in fake.writes] == ["POST"]
+
+
+def test_a_create_whose_answer_is_lost_and_that_did_not_happen_fails():
+    fake = FakePolicyTenant([legacy_policy()])
+    result, failed, _made = run_with_graph(conditional_access_policy.main, dict(MFA), losing_the_answer_to_create(fake, False))
+    assert failed and "connection was lost" in result["msg"]
+    assert fake.writes == [] and not [p for p in fake.policies if p["displayName"] == "Require MFA for all users"]

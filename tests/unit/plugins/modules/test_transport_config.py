@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
 from ansible_collections.m365.admin.plugins.modules import transport_config
 from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_exchange
@@ -30,3 +31,35 @@ def test_already_set_is_not_changed_and_not_written():
     fake = FakeExchangeTenant([], org_smtp_disabled=True)
     result, failed, _made = run_with_exchange(transport_config.main, dict(smtp_auth="disabled"), fake)
     assert not failed and result["changed"] is False and fake.sets == []
+
+
+def lose_the_answer_to_set(fake, applied):
+    """The Exchange endpoint of ``fake``, losing the answer to Set-TransportConfig (after
+    applying it when ``applied``)."""
+    def handler(method, url, body, headers):
+        if body and body.get("CmdletInput", {}).get("CmdletName") == "Set-TransportConfig":
+            if applied:
+                fake(method, url, body, headers)
+            raise OutcomeUnknownError("the connection was lost after the request was sent",
+                                      operation="Set-TransportConfig")
+        return fake(method, url, body, headers)
+    return handler
+
+
+def test_a_lost_answer_is_verified_by_reading_back():
+    fake = FakeExchangeTenant([], org_smtp_disabled=False)
+    result, failed, made = run_with_exchange(transport_config.main, dict(smtp_auth="disabled"),
+                                             lose_the_answer_to_set(fake, applied=True))
+    assert not failed and result["changed"] is True and result["smtp_auth"] == "disabled"
+    cmdlets = [c["body"]["CmdletInput"]["CmdletName"] for c in made[0].exchange_session.calls]
+    # Sent once, never again: verified by reading back.
+    assert cmdlets.count("Set-TransportConfig") == 1 and cmdlets[-1] == "Get-TransportConfig"
+
+
+def test_a_lost_answer_that_reads_back_unchanged_fails():
+    fake = FakeExchangeTenant([], org_smtp_disabled=False)
+    result, failed, made = run_with_exchange(transport_config.main, dict(smtp_auth="disabled"),
+                                             lose_the_answer_to_set(fake, applied=False))
+    assert failed and "connection was lost" in result["msg"]
+    cmdlets = [c["body"]["CmdletInput"]["CmdletName"] for c in made[0].exchange_session.calls]
+    assert cmdlets.count("Set-TransportConfig") == 1
