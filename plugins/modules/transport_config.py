@@ -90,10 +90,12 @@ async def run(module, connection):
         await exchange.invoke("Set-TransportConfig", {PARAMETER: desired == "disabled"}, target="organization")
     except OutcomeUnknownError as exc:
         # The answer was lost: not sent again blindly, but verified by reading the setting back.
-        if await read(exchange) != desired:
+        result["smtp_auth"] = await read(exchange)
+        if result["smtp_auth"] != desired:
             raise exc
         module.ansible.warn("The answer to Set-TransportConfig was lost; reading the setting back showed it applied.")
-    result["smtp_auth"] = await read(exchange)
+    else:
+        result["smtp_auth"] = await read(exchange)
     if result["smtp_auth"] != desired:
         raise ServiceError("Set-TransportConfig succeeded but the setting reads back as %s" % result["smtp_auth"],
                            operation="Set-TransportConfig")

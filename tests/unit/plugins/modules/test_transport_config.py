@@ -53,7 +53,7 @@ def test_a_lost_answer_is_verified_by_reading_back():
     assert not failed and result["changed"] is True and result["smtp_auth"] == "disabled"
     cmdlets = [c["body"]["CmdletInput"]["CmdletName"] for c in made[0].exchange_session.calls]
     # Sent once, never again: verified by reading back.
-    assert cmdlets.count("Set-TransportConfig") == 1 and cmdlets[-1] == "Get-TransportConfig"
+    assert cmdlets == ["Get-TransportConfig", "Set-TransportConfig", "Get-TransportConfig"]
 
 
 def test_a_lost_answer_that_reads_back_unchanged_fails():
