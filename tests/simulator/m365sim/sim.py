@@ -133,9 +133,19 @@ class Simulator:
         service = self.service_of(req.path)
         if service == "sim":
             return admin.handle(self, req)
+        # latency_ms is the service's response time: the answer leaves that long after the
+        # request arrived, the simulator's own work included (work that takes longer makes the
+        # answer later by the difference). The simulator's CPU on a machine it shares with the
+        # client is not part of the service being modelled, so it is not added on top.
         latency = self.config.get("latency_ms") or 0
-        if latency:
-            time.sleep(latency / 1000.0)
+        deadline = time.monotonic() + latency / 1000.0
+        resp = self._handle(req, service)
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+        return resp
+
+    def _handle(self, req, service):
         cmdlet = identity = None
         if service == "exchange" and req.body:
             try:

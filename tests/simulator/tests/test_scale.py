@@ -37,3 +37,20 @@ def test_tampered_token_is_refused_after_the_genuine_one_was_accepted(sim):
     r = sim.http.get("%s/v1.0/organization" % sim.url, headers={"Authorization": tampered})
     assert r.status_code == 401
     assert sim.graph("GET", "organization").status_code == 200
+
+
+def test_latency_is_the_response_time_with_the_simulators_work_inside_it(tmp_path, monkeypatch):
+    """latency_ms models the service's response time: the simulator's own work (JSON, state)
+    happens inside it, not on top, so that the benchmark's floor (latency x round trips) is
+    what a client could reach; work that takes longer than the latency makes the answer late."""
+    from m365sim.sim import Simulator
+    from m365sim.wire import Request
+
+    simulator = Simulator(str(tmp_path), users=3, config={"latency_ms": 300})
+    answer = object()
+    for work, least, most in ((0.1, 0.3, 0.38), (0.45, 0.45, 0.53)):
+        monkeypatch.setattr(simulator, "_handle", lambda req, service, work=work: time.sleep(work) or answer)
+        started = time.monotonic()
+        assert simulator.handle(Request("GET", "/v1.0/organization")) is answer
+        elapsed = time.monotonic() - started
+        assert least <= elapsed < most, (work, elapsed)
