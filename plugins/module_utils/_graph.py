@@ -122,9 +122,43 @@ class BatchResult(object):
 # refusals are another app's load or a busy node, not the rate); once paced, 1 in 2 x SPORADIC
 # items throttled sets it again (a budget grown just past the rate).
 SPORADIC = 5
+# Graph's identity and access answers carry x-ms-throttle-limit-percentage once the app has used
+# more than 80 % of its resource units (the value is the share used, 0.8 to 1.8).
+LIMIT_PERCENTAGE_HEADER = "x-ms-throttle-limit-percentage"
+NEAR_LIMIT = 0.8
 
 
-async def send_in_rounds(count, size, send, jitter=0.0, first=None):
+class Pressure(object):
+    """What a service says of its own limit while a round is sent: ``warned`` once an answer
+    said the app is near it. During slow start the round then stops: the envelopes of the
+    round not yet sent are ``deferred`` (sent in the next round, not counted as attempts)."""
+
+    def __init__(self):
+        self.warned = False
+        self.braking = False
+        self.deferred = 0
+
+    def start_round(self, braking):
+        self.warned, self.braking, self.deferred = False, braking, 0
+
+    def note(self, headers):
+        for name, value in (headers or {}).items():
+            if name.lower() == LIMIT_PERCENTAGE_HEADER:
+                try:
+                    if float(value) >= NEAR_LIMIT:
+                        self.warned = True
+                except (TypeError, ValueError):
+                    pass
+
+    def defer(self, indices):
+        """The items of an envelope not sent because the round stopped (None: send it)."""
+        if not (self.braking and self.warned):
+            return None
+        self.deferred += len(indices)
+        return [(index, 0.0, False) for index in indices]
+
+
+async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=None):
     """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
 
     ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
@@ -143,11 +177,19 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
     row raise the budget by a quarter, so a budget learned at a busy moment grows back. This
     keeps a run at the service's rate instead of sending every remaining item again after
     each Retry-After.
+
+    ``pressure`` (a Pressure that ``send`` feeds with the answers' headers): when the service
+    says the app is near its limit, slow start ends before the limit is hit. The rest of the
+    round is not sent, and the pace is what went through, per second; without a Retry-After
+    to size the window, the window is one second. While the service says so, the budget does
+    not grow: it is at the rate already. Services that never say so are paced by 429s alone.
     """
     pending = list(range(count))
     budget, window, clean, paced = first, None, 0, False
     while pending:
         started = asyncio.get_running_loop().time()
+        if pressure is not None:
+            pressure.start_round(braking=not paced)
         current = pending if budget is None else pending[:budget]
         chunks = [current[i:i + size] for i in range(0, len(current), size)]
         retries = []
@@ -168,6 +210,15 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
             # A few items refused (another app's load, a busy node): they wait and go again, and
             # the pace stays; learning a rate from them would shrink every round.
             clean = 0
+        near_limit = pressure is not None and pressure.warned
+        if near_limit and not paced:
+            # Slow start ends where the service says the app is near its limit, not one round
+            # past it: the pace is what this round put through, per window.
+            window = window or 1.0
+            elapsed = asyncio.get_running_loop().time() - started
+            put_through = len(current) - pressure.deferred - len(throttled)
+            budget = max(size, int(put_through * window / max(window, elapsed)))
+            paced, clean = True, 0
         if not paced:
             # Slow start: each round twice the last until the service shows its rate.
             budget = None if budget is None else budget * 2
@@ -175,7 +226,7 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None):
             # Throttled items wait as asked; so do lost answers, expired tokens and 503s.
             await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
         elif paced and pending:
-            clean += 1
+            clean = 0 if near_limit else clean + 1
             if clean >= 3:
                 budget, clean = budget + max(1, budget // 4), 0
             await asyncio.sleep(max(0.0, started + window - asyncio.get_running_loop().time()))
@@ -283,6 +334,7 @@ class GraphClient(object):
         attempts = [0] * len(requests)
         semaphore = asyncio.Semaphore(self.concurrency)
         batch_url = self.url("$batch", version)
+        pressure = Pressure()
 
         async def send(indices):
             envelope = {"requests": []}
@@ -297,6 +349,9 @@ class GraphClient(object):
                     item["headers"] = headers
                 envelope["requests"].append(item)
             async with semaphore:
+                deferred = pressure.defer(indices)
+                if deferred is not None:
+                    return deferred
                 self.batch_requests_sent += 1
                 try:
                     response = await self.session.request("POST", batch_url, json_body=envelope,
@@ -329,6 +384,7 @@ class GraphClient(object):
                     continue
                 result = BatchResult(int(item.get("status") or 0), item.get("headers"), item.get("body"))
                 results[index] = result
+                pressure.note(result.headers)
                 if result.status == 401 and attempts[index] < ITEM_MAX_ATTEMPTS:
                     # The token expired while the batch ran (the envelope was accepted with it).
                     retry.append((index, 0.0, False))
@@ -336,7 +392,8 @@ class GraphClient(object):
                     retry.append((index, retry_after_seconds(result.headers, attempts[index]), result.status == 429))
             return retry
 
-        await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency)
+        await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency,
+                             pressure=pressure)
         return results
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):

@@ -63,6 +63,21 @@ def test_batch_envelopes_hold_20_relative_items_and_results_keep_order():
     assert all(c["url"] == GRAPH + "/v1.0/$batch" for c in session.calls)
 
 
+def test_a_service_near_its_limit_ends_slow_start_without_losing_or_repeating_items():
+    """Items answered with x-ms-throttle-limit-percentage: the envelopes of that round not yet
+    sent wait for the next round; each item is still sent exactly once and answered."""
+    session = ScriptedSession(batch_handler(
+        lambda item, n: (200, {"url": item["url"]}, {"x-ms-throttle-limit-percentage": "0.9"})))
+    client = GraphClient(session, GRAPH, concurrency=1)
+    requests = [BatchRequest("GET", "/users/u%d" % i) for i in range(300)]
+    results = run(client.batch(requests))
+    assert [r.body["url"] for r in results] == ["/users/u%d" % i for i in range(300)]
+    sent = [item["url"] for call in session.calls for item in call["body"]["requests"]]
+    assert sorted(sent) == sorted("/users/u%d" % i for i in range(300))
+    # One envelope went out in the first round (one in flight), the warning stopped the round.
+    assert len(session.calls) == 15 and client.batch_requests_sent == 15
+
+
 def test_beta_batch_goes_to_the_beta_root_with_unversioned_item_urls():
     session = ScriptedSession(batch_handler(lambda item, n: (204, None)))
     client = GraphClient(session, GRAPH)
