@@ -83,6 +83,12 @@ class CmdletError(object):
     def transient(self):
         return self.status in RETRYABLE_STATUS or (self.status >= 500 and self.exception in TRANSIENT_EXCEPTIONS)
 
+    def may_send_again(self, safe):
+        """Whether the command may be sent again, on either transport: a throttled answer (the
+        cmdlet did not run) always; another transient failure only when ``safe`` (a Get- cmdlet,
+        or a write of absolute values), because the cmdlet may have run."""
+        return self.transient and (safe or self.status in RETRYABLE_STATUS)
+
     def describe(self):
         if self.exception:
             return "%s: %s" % (self.exception, self.text)
@@ -175,7 +181,7 @@ class ExchangeClient(object):
             if response.status >= 400:
                 error = CmdletError.from_body(response.status, response.body, response.text)
                 attempt += 1
-                if error.transient and attempt < MAX_ATTEMPTS and (safe or error.status in RETRYABLE_STATUS):
+                if error.may_send_again(safe) and attempt < MAX_ATTEMPTS:
                     await asyncio.sleep(retry_after_seconds(response.headers, attempt))
                     continue
                 return CmdletResult(values, warnings, error)
@@ -242,7 +248,7 @@ class ExchangeClient(object):
                 if status >= 400 or item is None:
                     error = CmdletError.from_body(status, body)
                     results[index] = CmdletResult(error=error)
-                    retryable = status == 401 or (error.transient and (safe or error.status in RETRYABLE_STATUS))
+                    retryable = status == 401 or error.may_send_again(safe)
                     if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
                         retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index]),
                                       status == 429))

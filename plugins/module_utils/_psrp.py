@@ -41,7 +41,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ServiceError,
     TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._exchange import RETRYABLE_STATUS, CmdletError, CmdletResult
+from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, CmdletResult
 from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
 
 PYPSRP_IMPORT_ERROR = None
@@ -182,9 +182,8 @@ def error_from_record(record):
 
 
 def retryable(result, safe):
-    """A throttled answer (the cmdlet did not run) always, another transient one when the call is safe."""
-    error = result.error
-    return error is not None and error.transient and (safe or error.status in RETRYABLE_STATUS)
+    """Whether a command's result calls for sending it again (the same rule as on REST)."""
+    return result.error is not None and result.error.may_send_again(safe)
 
 
 def warning_text(record):

@@ -117,6 +117,18 @@ def test_transient_500_is_retried_for_reads():
     assert len(session.calls) == 2
 
 
+@pytest.mark.parametrize("status, exception, safe, again", [
+    (429, "", False, True),                                # throttled: the cmdlet did not run
+    (503, "", False, True),
+    (500, "ADTransientException", True, True),             # transient, and safe to repeat
+    (500, "ADTransientException", False, False),           # a write that may have run
+    (500, "InvalidOperationException", True, False),       # not transient
+    (400, "ParameterBindingException", True, False),
+])
+def test_the_send_again_rule_shared_by_rest_and_psrp(status, exception, safe, again):
+    assert CmdletError(status, "", exception, "text", None).may_send_again(safe) is again
+
+
 def test_fallback_message_from_inner_exception():
     body = {"error": {"code": "InternalServerError", "message": "Error executing cmdlet",
                       "innererror": {"internalexception": {"message": "deep reason", "type": "X.Y.Boom"}}}}
