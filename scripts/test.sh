@@ -58,6 +58,8 @@ for suite in $SUITES; do
         rm -rf "$SIM_DIR"
         if start_simulator "$SIM_DIR" --users 200 --seed 1; then
             simulator_vars "$SIM_DIR" "$COLLECTION/tests/integration/integration_config.yml"
+            # The fault campaign's tenant size (M365_CAMPAIGN_USERS=2000 for the larger campaign).
+            echo "m365_campaign_users: ${M365_CAMPAIGN_USERS:-1000}" >> "$COLLECTION/tests/integration/integration_config.yml"
             run_suite "integration" ansible-test integration --python "$PYVER"
         else
             FAILED+=("integration (simulator did not start)")
