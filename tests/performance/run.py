@@ -6,8 +6,9 @@ directly with ANSIBLE_COLLECTIONS_PATH pointing at a staged collection:
     python tests/performance/run.py [--sizes 1000,10000,50000] [--latency-ms 50]
 
 For each size it seeds a simulator (throttling on) with N users and their mailboxes, of
-which 10 % differ from the baseline, and times (a) an audit in check mode, (b) an enforce
-run, (c) a second enforce run. It also times a per-user loop at a small N and the fixed cost
+which 10 % differ from the baseline, and times (a) an audit: the enforcing play in check
+mode, (b) the enforce run, (c) a second enforce run, and, for information, (d) an inventory
+of every user's and mailbox's settings with the _info modules. It also times a per-user loop at a small N and the fixed cost
 of one task against ansible.builtin.ping. Results: tests/performance/results/*.json and the
 table in docs/performance.md.
 """
@@ -38,7 +39,7 @@ from m365sim.seed import Seeder  # noqa: E402
 
 DRIFT = 10  # one user and one mailbox in DRIFT differs from the baseline
 MFA_STATE = "enforced"
-RUNS = ("audit", "enforce", "enforce_again")
+RUNS = ("audit", "enforce", "enforce_again", "inventory")
 
 
 def collection_limits():
@@ -159,7 +160,9 @@ PLAY = """\
 %(tasks)s
 """
 
-AUDIT_TASKS = """\
+# The audit is the enforcing play run with --check (as tenant_baseline.yml is audited in CI):
+# it reads every user and mailbox and reports what would change.
+INVENTORY_TASKS = """\
     - name: Per-user MFA of every user
       m365.admin.user_mfa_info:
         all_users: true
@@ -182,14 +185,17 @@ ENFORCE_TASKS = """\
 
 NAIVE_TASKS = """\
     - name: Per-user MFA, one task per user
-      m365.admin.user_mfa_info:
+      m365.admin.user_mfa:
         users: ["{{ item }}"]
+        state: %s
       loop: "{{ naive_users }}"
     - name: Mailbox protocols, one task per user
-      m365.admin.mailbox_protocols_info:
+      m365.admin.mailbox_protocols:
         mailboxes: ["{{ item }}"]
+        imap: false
+        pop: false
       loop: "{{ naive_users }}"
-"""
+""" % MFA_STATE
 
 
 def fixed_cost_tasks(module_task, count):
@@ -208,9 +214,13 @@ MODULE_TASK = """\
 
 
 class Runner(object):
-    def __init__(self, work, python, sim):
+    def __init__(self, work, python, sim, module_python=None):
         self.work = work
         self.python = python
+        # The interpreter the modules run with: by default one whose environment holds only the
+        # collection's requirements.txt, as an execution environment does (scripts/benchmark.sh
+        # creates it), so that test tools in the controller's venv do not weigh on module start.
+        self.module_python = module_python or python
         self.sim = sim
         self.memlog = os.path.join(work, "memory.jsonl")
         wrapper = os.path.join(work, "python-memwrap")
@@ -240,7 +250,7 @@ class Runner(object):
             self.sim.call("POST", "/_sim/stats/reset")
         if os.path.exists(self.memlog):
             os.unlink(self.memlog)
-        env = dict(os.environ, M365_BENCH_MEMLOG=self.memlog, M365_BENCH_PYTHON=self.python,
+        env = dict(os.environ, M365_BENCH_MEMLOG=self.memlog, M365_BENCH_PYTHON=self.module_python,
                    ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_LOCALHOST_WARNING="false",
                    ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
         command = [self.ansible_playbook, "-i", os.path.join(self.work, "inventory.yml"), path]
@@ -278,15 +288,19 @@ class Runner(object):
 
 # -- the benchmark --------------------------------------------------------------------------
 def floors_for(counts, limits, buckets, latency_s):
-    audit = [("user_mfa_info", floor_model.mfa_task(limits, counts["users"], counts["members"])),
-             ("mailbox_protocols_info", floor_model.mailbox_task(limits, counts["mailboxes"], transport_config=True))]
+    audit = [("user_mfa", floor_model.mfa_task(limits, counts["users"], counts["members"])),
+             ("mailbox_protocols", floor_model.mailbox_task(limits, counts["mailboxes"]))]
+    inventory = [("user_mfa_info", floor_model.mfa_task(limits, counts["users"], counts["members"])),
+                 ("mailbox_protocols_info", floor_model.mailbox_task(limits, counts["mailboxes"],
+                                                                     transport_config=True))]
     enforce = [("user_mfa", floor_model.mfa_task(limits, counts["users"], counts["members"], counts["mfa_drift"])),
                ("mailbox_protocols", floor_model.mailbox_task(limits, counts["mailboxes"], counts["mailbox_drift"]))]
     again = [("user_mfa", floor_model.mfa_task(limits, counts["users"], counts["members"])),
              ("mailbox_protocols", floor_model.mailbox_task(limits, counts["mailboxes"]))]
     return {"audit": floor_model.run_floor(audit, buckets, latency_s),
             "enforce": floor_model.run_floor(enforce, buckets, latency_s),
-            "enforce_again": floor_model.run_floor(again, buckets, latency_s)}
+            "enforce_again": floor_model.run_floor(again, buckets, latency_s),
+            "inventory": floor_model.run_floor(inventory, buckets, latency_s)}
 
 
 def bench_size(users, args, python, limits):
@@ -303,11 +317,11 @@ def bench_size(users, args, python, limits):
         write_vars(sim, work)
         config = sim.call("GET", "/_sim/config")
         buckets = floor_model.model_buckets(config, counts["users"], sim_throttling.RU_BY_SIZE, size_class)
-        runner = Runner(work, python, sim)
+        runner = Runner(work, python, sim, args.module_python)
         latency_s = args.latency_ms / 1000.0
         floors = floors_for(counts, limits, buckets, latency_s)
         out = {"users": users, "counts": counts, "buckets": [b.to_dict() for b in buckets.values()], "runs": {}}
-        plays = {"audit": (AUDIT_TASKS, True), "enforce": (ENFORCE_TASKS, False),
+        plays = {"audit": (ENFORCE_TASKS, True), "enforce": (ENFORCE_TASKS, False), "inventory": (INVENTORY_TASKS, False),
                  "enforce_again": (ENFORCE_TASKS, False)}
         for run in RUNS:
             if run not in args.runs:
@@ -371,7 +385,7 @@ def naive_and_fixed(runner, sim, args, counts):
              "module_per_task_s": round((module["wall_s"] - empty["wall_s"]) / count, 3),
              "module_requests_per_task": round(module["http_requests"] / float(count), 1),
              "module_rss_mb": module["peak_module_rss_mb"],
-             "imports": import_report(runner.python)}
+             "imports": import_report(runner.module_python)}
     fixed["excess_over_ping_s"] = round(fixed["module_per_task_s"] - fixed["ping_per_task_s"], 3)
     print("    fixed cost: ping %.3f s/task, user_mfa_info %.3f s/task" % (fixed["ping_per_task_s"],
                                                                            fixed["module_per_task_s"]), flush=True)
@@ -393,15 +407,23 @@ print(json.dumps({"seconds": round(elapsed, 3), "exchange_client": any(n.endswit
 
 
 def import_report(python):
-    """What importing each module's code loads (and how long it takes), in a fresh interpreter."""
+    """What importing each module's code loads (and how long it takes), in a fresh interpreter of
+    the modules' environment. A module finds ansible's module_utils in its AnsiballZ payload;
+    here they come from the controller's ansible package, and nothing else of its venv."""
+    import ansible
     found = {}
+    shim = tempfile.mkdtemp(prefix="m365-imports-")
+    os.symlink(os.path.dirname(ansible.__file__), os.path.join(shim, "ansible"))
+    staged = [p for p in sys.path if p and os.path.isdir(os.path.join(p, "ansible_collections"))]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([shim] + staged))
     for module in ("user_mfa_info", "mailbox_protocols_info", "tenant_info"):
         name = "ansible_collections.m365.admin.plugins.modules." + module
-        done = subprocess.run([python, "-c", IMPORT_PROBE, name], capture_output=True, text=True, check=False)
+        done = subprocess.run([python, "-c", IMPORT_PROBE, name], capture_output=True, text=True, check=False, env=env)
         try:
             found[module] = json.loads(done.stdout)
         except ValueError:
             found[module] = {"error": done.stderr[-500:]}
+    shutil.rmtree(shim, ignore_errors=True)
     return found
 
 
@@ -441,6 +463,9 @@ def main(argv=None):
     parser.add_argument("--docs", default=os.path.join(ROOT, "docs", "performance.md"),
                         help="Markdown file whose results section is rewritten ('' to leave it)")
     parser.add_argument("--keep", action="store_true", help="keep the work directories")
+    parser.add_argument("--module-python", default=None,
+                        help="interpreter the modules run with (default: this one; scripts/benchmark.sh passes one "
+                             "whose environment holds only requirements.txt)")
     args = parser.parse_args(argv)
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.runs = [r.strip() for r in args.runs.split(",") if r.strip()]

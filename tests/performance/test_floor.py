@@ -150,15 +150,27 @@ def test_targets_not_met_or_not_measured_say_so():
     assert found["memory_50000_mb"] == {"met": False, "measured": None, "target": "< 300 MB"}
 
 
+def test_enforce_ratio_is_judged_from_10000_users():
+    data = results()
+    # At 1,000 users the floor is less than starting ansible-playbook: shown, not judged.
+    data["sizes"]["1000"]["runs"]["enforce"] = result(4.0, 1.0, writes=170)
+    found = report.targets(data)
+    assert found["enforce_ratio"]["measured"] == 1.29 and found["enforce_ratio"]["met"]
+    assert "10,000 users and more" in found["enforce_ratio"]["target"]
+    data["sizes"]["50000"]["runs"]["enforce"] = result(700.0, 500.0, writes=9000)
+    assert report.targets(data)["enforce_ratio"] == {"met": False, "measured": 1.4,
+                                                     "target": "<= 1.3 (10,000 users and more)"}
+
+
 def test_markdown_table_and_doc_update(tmp_path):
     data = results()
     data["targets"] = report.targets(data)
     table = report.markdown(data)
-    assert "| 10,000 | audit (check mode) | 8.0 | 7.0 | 1.14 | - | 500 (490) |" in table
+    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | - | 500 (490) |" in table
     report.add_fixed_overhead(data)
     assert data["sizes"]["10000"]["runs"]["audit"]["fixed_overhead_s"] == 2.8
     assert data["sizes"]["10000"]["runs"]["audit"]["ratio_less_fixed"] == 0.74
-    assert "| 10,000 | audit (check mode) | 8.0 | 7.0 | 1.14 | 0.74 | 500 (490) |" in report.markdown(data)
+    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | 0.74 | 500 (490) |" in report.markdown(data)
     assert "Per-user loop (`loop:` over 20 users" in table
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\nIntro.\n")
