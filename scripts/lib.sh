@@ -3,11 +3,14 @@
 # collection, and the tenant simulator. Source it; do not run it.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV=${M365_VENV:-$ROOT/.venv}
+# M365_ANSIBLE_CORE=2.17 (or 2.18): the newest release of that ansible-core line instead of the
+# newest that tests/requirements.txt allows, in a venv and a staging directory of its own.
+CORE_SUFFIX=${M365_ANSIBLE_CORE:+-ansible-core-$M365_ANSIBLE_CORE}
+VENV=${M365_VENV:-$ROOT/.venv${M365_ANSIBLE_CORE:+/ansible-core-$M365_ANSIBLE_CORE}}
 PY=$VENV/bin/python
 # ansible-test only runs inside .../ansible_collections/m365/admin and refuses a tree that an
 # enclosing git checkout ignores, so the collection is staged outside the checkout.
-STAGE_ROOT=${M365_STAGE:-${TMPDIR:-/tmp}/m365.admin-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)}
+STAGE_ROOT=${M365_STAGE:-${TMPDIR:-/tmp}/m365.admin-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)$CORE_SUFFIX}
 # shellcheck disable=SC2034  # used by the scripts that source this file
 COLLECTION=$STAGE_ROOT/ansible_collections/m365/admin
 
@@ -32,11 +35,12 @@ ensure_venv() {
     fi
     local stamp="$VENV/.m365-requirements"
     local want
-    want=$(cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt" | cksum)
+    want=$( (cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt"; echo "${M365_ANSIBLE_CORE:-}") | cksum)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         log "Installing Python requirements into $VENV"
         "$PY" -m pip install --quiet --upgrade pip
-        "$PY" -m pip install --quiet -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt"
+        "$PY" -m pip install --quiet -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt" \
+            ${M365_ANSIBLE_CORE:+"ansible-core~=$M365_ANSIBLE_CORE.0"}
         printf '%s' "$want" > "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
