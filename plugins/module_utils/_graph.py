@@ -180,8 +180,8 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
 
     ``pressure`` (a Pressure that ``send`` feeds with the answers' headers): when the service
     says the app is near its limit, slow start ends before the limit is hit. The rest of the
-    round is not sent, and the pace is what went through, per second; without a Retry-After
-    to size the window, the window is one second. While the service says so, the budget does
+    round is not sent, and the pace is the rate at which the round went through; without a
+    Retry-After to size the window, the window is one second. While the service says so, the budget does
     not grow: it is at the rate already. Services that never say so are paced by 429s alone.
     """
     pending = list(range(count))
@@ -213,11 +213,13 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
         near_limit = pressure is not None and pressure.warned
         if near_limit and not paced:
             # Slow start ends where the service says the app is near its limit, not one round
-            # past it: the pace is what this round put through, per window.
+            # past it: the pace is the rate at which this round went through. Nothing was
+            # refused, so a short round is a rate, not what one window takes; 429s, if the
+            # rate is more than the service refills, correct it as they would anyway.
             window = window or 1.0
             elapsed = asyncio.get_running_loop().time() - started
             put_through = len(current) - pressure.deferred - len(throttled)
-            budget = max(size, int(put_through * window / max(window, elapsed)))
+            budget = max(size, int(put_through * window / max(elapsed, 0.001)))
             paced, clean = True, 0
         if not paced:
             # Slow start: each round twice the last until the service shows its rate.

@@ -252,3 +252,21 @@ def test_pressure_reads_the_limit_percentage_header():
     pressure.note({"x-ms-throttle-limit-percentage": "1.2"})
     # Once paced, an envelope is never held back for it.
     assert pressure.warned and pressure.defer([3]) is None
+
+
+def test_a_service_that_warns_without_refusing_is_not_slowed():
+    """An app at 80 % of its budget that the service never refuses: the pace is the rate the
+    first round went through (a short round is not what a whole window takes), so the run takes
+    as long as it would without the warning."""
+    class AlwaysNear(BucketService):
+        async def send(self, indices):
+            retry = await BucketService.send(self, indices)
+            self.pressure.note({"x-ms-throttle-limit-percentage": "0.9"})
+            return retry
+
+    plain = BucketService(capacity=10 ** 9, rate=10 ** 9, per_envelope=0.0133)
+    run_bucket(plain, 20000)
+    warned = AlwaysNear(capacity=10 ** 9, rate=10 ** 9, per_envelope=0.0133, pressure=Pressure())
+    run_bucket(warned, 20000)
+    assert warned.done == set(range(20000)) and warned.throttled == 0
+    assert warned.clock < plain.clock * 1.25
