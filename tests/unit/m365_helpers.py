@@ -12,6 +12,7 @@ from unittest import mock
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
 from ansible_collections.m365.admin.plugins.module_utils._http import Response
 
 try:
@@ -106,6 +107,19 @@ class ScriptedSession(object):
 
     def calls_to(self, pattern):
         return [c for c in self.calls if re.search(pattern, c["url"])]
+
+
+def losing_the_answer(fake, matches, applied, operation):
+    """The handler ``fake``, losing the answer to each request ``matches(method, url, body)``
+    accepts, as a connection dropped after the request was sent does: the request reaches
+    ``fake`` first when ``applied``, then OutcomeUnknownError is raised."""
+    def handler(method, url, body, headers):
+        if matches(method, url, body):
+            if applied:
+                fake(method, url, body, headers)
+            raise OutcomeUnknownError("the connection was lost after the request was sent", operation=operation)
+        return fake(method, url, body, headers)
+    return handler
 
 
 def graph_error(code, message):

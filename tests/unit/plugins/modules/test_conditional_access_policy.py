@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ansible_collections.m365.admin.plugins.module_utils._conditional_access import PRIVILEGED_ROLES, THROTTLE_RETRIES
-from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
 from ansible_collections.m365.admin.plugins.modules import conditional_access_policy
+from ansible_collections.m365.admin.tests.unit.m365_helpers import losing_the_answer
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_graph
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_policy_fakes import (
     ALICE,
@@ -265,14 +265,8 @@ def test_bad_input_fails_before_connecting():
 def losing_the_answer_to_create(fake, applied):
     """``fake``, losing the answer to the POST that creates a policy (after creating it when
     ``applied``)."""
-    def handler(method, url, body, headers):
-        if method == "POST" and url.endswith("/identity/conditionalAccess/policies"):
-            if applied:
-                fake(method, url, body, headers)
-            raise OutcomeUnknownError("the connection was lost after the request was sent",
-                                      operation="Create the Conditional Access policy")
-        return fake(method, url, body, headers)
-    return handler
+    return losing_the_answer(fake, lambda method, url, body: method == "POST" and url.endswith(
+        "/identity/conditionalAccess/policies"), applied, "Create the Conditional Access policy")
 
 
 def test_a_create_whose_answer_is_lost_is_read_back_not_sent_again():

@@ -2,9 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError
 from ansible_collections.m365.admin.plugins.modules import transport_config
-from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant
+from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant, losing_the_answer
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_exchange
 
 
@@ -36,14 +35,8 @@ def test_already_set_is_not_changed_and_not_written():
 def lose_the_answer_to_set(fake, applied):
     """The Exchange endpoint of ``fake``, losing the answer to Set-TransportConfig (after
     applying it when ``applied``)."""
-    def handler(method, url, body, headers):
-        if body and body.get("CmdletInput", {}).get("CmdletName") == "Set-TransportConfig":
-            if applied:
-                fake(method, url, body, headers)
-            raise OutcomeUnknownError("the connection was lost after the request was sent",
-                                      operation="Set-TransportConfig")
-        return fake(method, url, body, headers)
-    return handler
+    return losing_the_answer(fake, lambda method, url, body: bool(body) and body.get("CmdletInput", {}).get(
+        "CmdletName") == "Set-TransportConfig", applied, "Set-TransportConfig")
 
 
 def test_a_lost_answer_is_verified_by_reading_back():
