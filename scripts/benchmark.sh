@@ -11,17 +11,7 @@ ensure_venv
 stage_collection
 
 MODULE_VENV="${M365_MODULE_VENV:-$VENV/modules-env}"
-if [ ! -x "$MODULE_VENV/bin/python" ]; then
-    log "Creating the modules' environment $MODULE_VENV (requirements.txt only)"
-    "$(pick_python)" -m venv "$MODULE_VENV"
-fi
-stamp="$MODULE_VENV/.m365-requirements"
-want=$(cksum < "$ROOT/requirements.txt")
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "Installing requirements.txt into $MODULE_VENV"
-    "$MODULE_VENV/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt"
-    printf '%s' "$want" > "$stamp"
-fi
+install_env "$MODULE_VENV" -r "$ROOT/requirements.txt"
 
 export PYTHONPATH="$STAGE_ROOT${PYTHONPATH:+:$PYTHONPATH}"
 exec "$PY" "$ROOT/tests/performance/run.py" --module-python "$MODULE_VENV/bin/python" "$@"

@@ -27,22 +27,29 @@ pick_python() {
     exit 1
 }
 
-# Create the venv and install runtime and test requirements, again only when they changed.
-ensure_venv() {
-    if [ ! -x "$PY" ]; then
-        log "Creating the virtual environment $VENV"
-        "$(pick_python)" -m venv "$VENV"
+# Create the virtual environment DIR when it is missing, and pip-install the rest of the
+# arguments into it, again only when they changed (a stamp in DIR holds the checksum of the
+# arguments, with each requirements file given by its content).
+install_env() {
+    local dir=$1; shift
+    if [ ! -x "$dir/bin/python" ]; then
+        log "Creating the virtual environment $dir"
+        "$(pick_python)" -m venv "$dir"
     fi
-    local stamp="$VENV/.m365-requirements"
-    local want
-    want=$( (cat "$ROOT/requirements.txt" "$ROOT/tests/requirements.txt"; echo "${M365_ANSIBLE_CORE:-}") | cksum)
+    local stamp="$dir/.m365-requirements" want arg
+    want=$(for arg in "$@"; do if [ -f "$arg" ]; then cat "$arg"; else printf '%s\n' "$arg"; fi; done | cksum)
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-        log "Installing Python requirements into $VENV"
-        "$PY" -m pip install --quiet --upgrade pip
-        "$PY" -m pip install --quiet -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt" \
-            ${M365_ANSIBLE_CORE:+"ansible-core~=$M365_ANSIBLE_CORE.0"}
+        log "Installing Python requirements into $dir"
+        "$dir/bin/python" -m pip install --quiet --upgrade pip
+        "$dir/bin/python" -m pip install --quiet "$@"
         printf '%s' "$want" > "$stamp"
     fi
+}
+
+# The main venv: runtime and test requirements (and the ansible-core line asked for).
+ensure_venv() {
+    install_env "$VENV" -r "$ROOT/requirements.txt" -r "$ROOT/tests/requirements.txt" \
+        ${M365_ANSIBLE_CORE:+"ansible-core~=$M365_ANSIBLE_CORE.0"}
     export PATH="$VENV/bin:$PATH"
 }
 
