@@ -181,8 +181,9 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
     ``pressure`` (a Pressure that ``send`` feeds with the answers' headers): when the service
     says the app is near its limit, slow start ends before the limit is hit. The rest of the
     round is not sent, and the pace is the rate at which the round went through; without a
-    Retry-After to size the window, the window is one second. While the service says so, the budget does
-    not grow: it is at the rate already. Services that never say so are paced by 429s alone.
+    Retry-After to size the window, the window is one second. While the service says so, the
+    budget does not grow: it is at the rate already. Services that never say so are paced by
+    429s alone.
     """
     pending = list(range(count))
     budget, window, clean, paced = first, None, 0, False
@@ -195,6 +196,7 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
         retries = []
         for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
             retries.extend(chunk_retry)
+        elapsed = asyncio.get_running_loop().time() - started
         again = sorted(retry[0] for retry in retries)
         pending = again + pending[len(current):]
         throttled = [retry for retry in retries if len(retry) < 3 or retry[2]]
@@ -203,7 +205,6 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
             # through in a round that lasted longer than a window is more than one window's
             # worth: scale it to one window. Never less than one envelope a round.
             window = max(retry[1] for retry in throttled)
-            elapsed = asyncio.get_running_loop().time() - started
             budget = max(size, int((len(current) - len(throttled)) * window / max(window, elapsed)))
             paced, clean = True, 0
         elif throttled:
@@ -217,7 +218,6 @@ async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=Non
             # refused, so a short round is a rate, not what one window takes; 429s, if the
             # rate is more than the service refills, correct it as they would anyway.
             window = window or 1.0
-            elapsed = asyncio.get_running_loop().time() - started
             put_through = len(current) - pressure.deferred - len(throttled)
             budget = max(size, int(put_through * window / max(elapsed, 0.001)))
             paced, clean = True, 0
