@@ -7,6 +7,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .apps import APPS, DEFAULT_DOMAIN, INITIAL_DOMAIN, TENANT_ID
@@ -59,6 +60,13 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = 120
 
+    def parse_request(self):
+        # The request has arrived once its first line is read: the latency (the service's
+        # response time) counts from here, so that parsing the headers and the body, and
+        # waiting for the interpreter while other requests are handled, are inside it.
+        self.arrived = time.monotonic()
+        return super().parse_request()
+
     def log_message(self, fmt, *args):
         if self.server.verbose:
             sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
@@ -84,7 +92,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         host = self.headers.get("Host") or "localhost:%d" % self.server.server_address[1]
         req = Request(self.command, self.path, headers=Headers(list(self.headers.items())), body=body,
-                      origin="https://" + host, client_address=self.client_address)
+                      origin="https://" + host, client_address=self.client_address, arrived=self.arrived)
         resp = self.server.sim.handle(req)
         if resp.drop:
             self.close_connection = True

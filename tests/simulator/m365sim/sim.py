@@ -138,7 +138,7 @@ class Simulator:
         # answer later by the difference). The simulator's CPU on a machine it shares with the
         # client is not part of the service being modelled, so it is not added on top.
         latency = self.config.get("latency_ms") or 0
-        deadline = time.monotonic() + latency / 1000.0
+        deadline = (req.arrived or time.monotonic()) + latency / 1000.0
         resp = self._handle(req, service)
         remaining = deadline - time.monotonic()
         if remaining > 0:

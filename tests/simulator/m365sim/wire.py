@@ -49,7 +49,7 @@ class Headers:
 
 class Request:
     def __init__(self, method, target, headers=None, body=b"", origin="https://localhost", batch_item=False,
-                 client_address=None):
+                 client_address=None, arrived=None):
         self.method = method.upper()
         self.target = target
         path, _sep, query = target.partition("?")
@@ -66,6 +66,9 @@ class Request:
         self.route = None  # filled by the dispatcher: (service, family)
         self.app = None  # authenticated app (apps.App) once known
         self.json_body = None  # batch items carry an already-decoded body
+        # When the request arrived (time.monotonic()), if the server knows: the latency counts
+        # from then.
+        self.arrived = arrived
 
     def query(self):
         """Query options as an ordered list of (name, value), %-decoded."""
