@@ -69,7 +69,7 @@ class Phase(object):
 
     def to_dict(self):
         return {"name": self.name, "items": self.count, "http_requests": self.envelopes,
-                "round_trips": self.round_trips, "draws": self.draws,
+                "round_trips": self.round_trips, "sequential": self.sequential, "draws": self.draws,
                 "seconds": round(getattr(self, "seconds", 0.0), 3), "bound_by": getattr(self, "bound_by", None)}
 
 
@@ -188,3 +188,20 @@ def mailbox_task(limits, mailboxes, writes=0, transport_config=False):
         phases.append(Phase("Set-CASMailbox", writes, limits.exchange_batch, limits.concurrency,
                             draws={"exchange": writes}))
     return phases
+
+
+def machine_extra(detail, ideal):
+    """What the requests of a run take on this machine above the floor, at the least: the
+    time a client that only sends and reads (``ideal``, measured by ideal.py) adds to each
+    round trip, for the phases the latency bounds (a phase bound by a bucket takes the time
+    the bucket sets, whatever a round trip costs)."""
+    extra = 0.0
+    for task in detail:
+        for phase in task["phases"]:
+            if phase.get("bound_by") != "latency":
+                continue
+            if phase.get("sequential"):
+                extra += phase["round_trips"] * ideal["sequential_extra_s"]
+            else:
+                extra += phase["round_trips"] * ideal["batched_round_trip_extra_s"]
+    return extra

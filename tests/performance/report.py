@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import floor as floor_model
+
 BEGIN = "<!-- benchmark results: begin (written by tests/performance/run.py) -->"
 END = "<!-- benchmark results: end -->"
 RUN_TITLES = {"audit": "audit (enforce play, check mode)", "enforce": "enforce, 10 % differ",
@@ -88,7 +90,11 @@ def targets(results):
 def add_fixed_overhead(results, tasks_per_play=2):
     """For each run, its wall time less the fixed cost measured at latency 0 (an empty play, and
     one module task per task of the play), over the floor: what remains is the work the floor
-    describes, plus CPU time of the client and the simulator."""
+    describes, plus CPU time of the client and the simulator.
+
+    Where the size has an ideal-client probe, also the least wall time on this machine: the
+    fixed cost, the floor, and what each of the floor's round trips takes here above the
+    latency for a client that only sends and reads (floor.machine_extra)."""
     fixed = None
     for size in results["sizes"].values():
         if size.get("naive"):
@@ -97,10 +103,15 @@ def add_fixed_overhead(results, tasks_per_play=2):
         return
     overhead = fixed["empty_play_s"] + tasks_per_play * fixed["module_per_task_s"]
     for size in results["sizes"].values():
+        ideal = size.get("ideal")
         for result in size["runs"].values():
             result["fixed_overhead_s"] = round(overhead, 2)
             if result.get("floor_s"):
                 result["ratio_less_fixed"] = round(max(0.0, result["wall_s"] - overhead) / result["floor_s"], 2)
+                if ideal and not ideal.get("error") and result.get("floor_detail"):
+                    least = overhead + result["floor_s"] + floor_model.machine_extra(result["floor_detail"], ideal)
+                    result["least_here_s"] = round(least, 2)
+                    result["least_here_ratio"] = round(least / result["floor_s"], 2)
 
 
 def markdown(results):
@@ -113,19 +124,30 @@ def markdown(results):
            machine.get("ansible_core", "?"), machine.get("load_average_at_start"),
            machine.get("load_average_at_end"), results["latency_ms"], results["drift_percent"]),
         "",
-        "| users | run | wall s | floor s | wall / floor | (wall - fixed) / floor | HTTP requests (floor) "
-        "| batch items | 429s | writes | peak module RSS MB | simulator CPU ms/request |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| users | run | wall s | floor s | wall / floor | least here / floor | (wall - fixed) / floor "
+        "| HTTP requests (floor) | batch items | 429s | writes | peak module RSS MB | simulator CPU ms/request |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for users, size in sorted(results["sizes"].items(), key=lambda kv: int(kv[0])):
         for run, result in size["runs"].items():
-            less = result.get("ratio_less_fixed")
-            lines.append("| %s | %s%s | %.1f | %.1f | %.2f | %s | %d (%d) | %d | %d | %d | %.0f | %.2f |" % (
+            less, least = result.get("ratio_less_fixed"), result.get("least_here_ratio")
+            lines.append("| %s | %s%s | %.1f | %.1f | %.2f | %s | %s | %d (%d) | %d | %d | %d | %.0f | %.2f |" % (
                 "{:,}".format(int(users)), RUN_TITLES.get(run, run), " **failed**" if result["rc"] else "",
-                result["wall_s"], result["floor_s"], result["ratio"] or 0, "%.2f" % less if less is not None else "-",
+                result["wall_s"], result["floor_s"], result["ratio"] or 0,
+                "%.2f" % least if least is not None else "-", "%.2f" % less if less is not None else "-",
                 result["http_requests"],
                 result["floor_http_requests"], result["batch_items"], result["throttled_429"], result["writes"],
                 result["peak_module_rss_mb"], result["simulator_cpu_ms_per_request"]))
+    probes = [(int(users), size["ideal"]) for users, size in results["sizes"].items()
+              if size.get("ideal") and not size["ideal"].get("error")]
+    if probes:
+        lines += ["", "A client that only sends and reads (`tests/performance/ideal.py`, same interpreter and "
+                  "simulator) takes, above the latency: %s. Least here = the fixed cost below + the floor + "
+                  "those times for each of the floor's round trips that the latency bounds." % "; ".join(
+                      "%s users: %.1f ms a page, %.1f ms a round trip of %s envelopes" % (
+                          "{:,}".format(users), 1000 * ideal["sequential_extra_s"],
+                          1000 * ideal["batched_round_trip_extra_s"], results.get("limits", {}).get("concurrency", "?"))
+                      for users, ideal in sorted(probes))]
     for users, size in results["sizes"].items():
         naive = size.get("naive")
         if not naive:

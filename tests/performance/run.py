@@ -345,6 +345,7 @@ def bench_size(users, args, python, limits):
             print("    " + report.one_line(run, result), flush=True)
             if result["rc"]:
                 print(result.get("error", "")[-1500:], flush=True)
+        out["ideal"] = ideal_client(sim, work, args, limits)
         if users == min(args.sizes) and args.naive:
             out["naive"] = naive_and_fixed(runner, sim, args, counts)
         return out
@@ -354,6 +355,23 @@ def bench_size(users, args, python, limits):
             shutil.rmtree(work, ignore_errors=True)
         else:
             print("  kept %s" % work)
+
+
+def ideal_client(sim, work, args, limits):
+    """What a round trip costs here above the latency for a client that only sends and reads
+    (ideal.py, run with the modules' interpreter against this simulator, buckets reset)."""
+    print("  ideal client ...", flush=True)
+    sim.call("POST", "/_sim/config", {"throttling": True})
+    done = subprocess.run([args.module_python or sys.executable, os.path.join(HERE, "ideal.py"),
+                           os.path.join(work, "simulator_vars.yml"), str(args.latency_ms / 1000.0),
+                           str(limits.concurrency), str(limits.graph_batch), str(limits.graph_page)],
+                          capture_output=True, text=True, check=False)
+    try:
+        found = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        found = {"error": (done.stdout + done.stderr)[-1000:]}
+    print("    %s" % json.dumps(found), flush=True)
+    return found
 
 
 def write_vars(sim, work):

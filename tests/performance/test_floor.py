@@ -166,11 +166,11 @@ def test_markdown_table_and_doc_update(tmp_path):
     data = results()
     data["targets"] = report.targets(data)
     table = report.markdown(data)
-    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | - | 500 (490) |" in table
+    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | - | - | 500 (490) |" in table
     report.add_fixed_overhead(data)
     assert data["sizes"]["10000"]["runs"]["audit"]["fixed_overhead_s"] == 2.8
     assert data["sizes"]["10000"]["runs"]["audit"]["ratio_less_fixed"] == 0.74
-    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | 0.74 | 500 (490) |" in report.markdown(data)
+    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | 7.0 | 1.14 | - | 0.74 | 500 (490) |" in report.markdown(data)
     assert "Per-user loop (`loop:` over 20 users" in table
     doc = tmp_path / "performance.md"
     doc.write_text("# Performance\n\nIntro.\n")
@@ -179,3 +179,36 @@ def test_markdown_table_and_doc_update(tmp_path):
     text = doc.read_text()
     assert text.startswith("# Performance\n\nIntro.\n")
     assert text.count(report.BEGIN) == 1 and text.count("| 10,000 | audit") == 1
+
+
+def test_least_here_adds_the_fixed_cost_and_what_each_latency_bound_round_trip_takes_here():
+    data = results()
+    ideal = {"sequential_extra_s": 0.004, "batched_round_trip_extra_s": 0.003}
+    for users, members, mailboxes in ((10000, 9400, 8300), (50000, 47000, 41500)):
+        tasks = [("user_mfa", floor.mfa_task(LIMITS, users, members)), ("mailbox_protocols",
+                                                                          floor.mailbox_task(LIMITS, mailboxes))]
+        seconds, detail = floor.run_floor(tasks, buckets(users), 0.05)
+        audit = data["sizes"][str(users)]["runs"]["audit"]
+        audit.update(floor_s=seconds, floor_detail=detail)
+        data["sizes"][str(users)]["ideal"] = ideal
+    report.add_fixed_overhead(data)
+    audit = data["sizes"]["10000"]["runs"]["audit"]
+    # Sequential: 2 sign-in + 11 pages, 2 sign-in + 9 pages; batched: 118 round trips.
+    extra = 24 * 0.004 + 118 * 0.003
+    assert audit["least_here_s"] == pytest.approx(round(2.8 + audit["floor_s"] + extra, 2))
+    assert audit["least_here_ratio"] == pytest.approx(round(audit["least_here_s"] / audit["floor_s"], 2), abs=0.01)
+    # At 50,000 users the state reads are bound by the resource units, and the 42 pages of
+    # mailboxes by the Exchange rate: their round trips add nothing, whatever they cost here.
+    big = data["sizes"]["50000"]["runs"]["audit"]
+    assert [phase["bound_by"] for task in big["floor_detail"] for phase in task["phases"]] == [
+        "latency", "latency", "graph_ru", "latency", "exchange"]
+    assert big["least_here_s"] == pytest.approx(round(2.8 + big["floor_s"] + (2 + 51 + 2) * 0.004, 2))
+    table = report.markdown(data)
+    assert "| 10,000 | audit (enforce play, check mode) | 8.0 | %.1f | %.2f | %.2f |" % (
+        audit["floor_s"], audit["ratio"], audit["least_here_ratio"]) in table
+    assert "10,000 users: 4.0 ms a page, 3.0 ms a round trip of" in table
+    # No probe (or a failed one): no least.
+    data["sizes"]["10000"]["ideal"] = {"error": "refused"}
+    del audit["least_here_s"]
+    report.add_fixed_overhead(data)
+    assert "least_here_s" not in audit
