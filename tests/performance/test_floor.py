@@ -185,8 +185,8 @@ def test_least_here_adds_the_fixed_cost_and_what_each_latency_bound_round_trip_t
     data = results()
     ideal = {"sequential_extra_s": 0.004, "batched_round_trip_extra_s": 0.003}
     for users, members, mailboxes in ((10000, 9400, 8300), (50000, 47000, 41500)):
-        tasks = [("user_mfa", floor.mfa_task(LIMITS, users, members)), ("mailbox_protocols",
-                                                                          floor.mailbox_task(LIMITS, mailboxes))]
+        tasks = [("user_mfa", floor.mfa_task(LIMITS, users, members)),
+                 ("mailbox_protocols", floor.mailbox_task(LIMITS, mailboxes))]
         seconds, detail = floor.run_floor(tasks, buckets(users), 0.05)
         audit = data["sizes"][str(users)]["runs"]["audit"]
         audit.update(floor_s=seconds, floor_detail=detail)
