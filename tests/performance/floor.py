@@ -200,8 +200,6 @@ def machine_extra(detail, ideal):
         for phase in task["phases"]:
             if phase.get("bound_by") != "latency":
                 continue
-            if phase.get("sequential"):
-                extra += phase["round_trips"] * ideal["sequential_extra_s"]
-            else:
-                extra += phase["round_trips"] * ideal["batched_round_trip_extra_s"]
+            kind = "sequential_extra_s" if phase.get("sequential") else "batched_round_trip_extra_s"
+            extra += phase["round_trips"] * ideal[kind]
     return extra

@@ -55,9 +55,9 @@ async def probe(variables, latency, concurrency, batch_size, page_size):
         while len(times) <= SEQUENTIAL:
             started = time.perf_counter()
             answer = await client.get(link)
+            answer.raise_for_status()
             body = answer.json()
             times.append(time.perf_counter() - started)
-            answer.raise_for_status()
             if not listed:
                 ids.extend(user["id"] for user in body["value"] if user.get("userType") != "Guest")
             link = body.get("@odata.nextLink")
