@@ -12,7 +12,8 @@ options:
   tenant_id:
     description:
       - The Microsoft Entra tenant, as its GUID or a verified domain such as C(contoso.onmicrosoft.com).
-      - If not set, the environment variable E(M365_TENANT_ID), then E(AZURE_TENANT_ID), is used.
+      - If not set, the environment variable E(M365_TENANT_ID), then E(AZURE_TENANT_ID), then E(AZURE_TENANT) (what the
+        Microsoft Azure Resource Manager credential of AWX and Automation Platform injects), is used.
     type: str
   client_id:
     description:
@@ -23,7 +24,8 @@ options:
   client_secret:
     description:
       - A client secret of the app registration.
-      - If not set, E(M365_CLIENT_SECRET), then E(AZURE_CLIENT_SECRET), is used.
+      - If not set, E(M365_CLIENT_SECRET), then E(AZURE_CLIENT_SECRET), then E(AZURE_SECRET) (AWX's Azure credential), is
+        used.
       - Prefer a certificate or workload identity federation for production.
     type: str
   client_certificate_path:

@@ -21,10 +21,10 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import Configur
 
 
 CONNECTION_ARGUMENT_SPEC = dict(
-    tenant_id=dict(type="str", fallback=(env_fallback, ["M365_TENANT_ID", "AZURE_TENANT_ID"])),
+    tenant_id=dict(type="str", fallback=(env_fallback, ["M365_TENANT_ID", "AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["M365_CLIENT_ID", "AZURE_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True,
-                       fallback=(env_fallback, ["M365_CLIENT_SECRET", "AZURE_CLIENT_SECRET"])),
+                       fallback=(env_fallback, ["M365_CLIENT_SECRET", "AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
     client_certificate_path=dict(type="path",
                                  fallback=(env_fallback, ["M365_CLIENT_CERTIFICATE_PATH",
                                                           "AZURE_CLIENT_CERTIFICATE_PATH"])),

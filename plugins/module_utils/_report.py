@@ -521,12 +521,12 @@ def _read(path):
         return None
 
 
-def _write_atomically(path, text):
+def _write_atomically(path, text, file_mode=None):
     directory = os.path.dirname(path)
-    mode = None
-    if os.path.exists(path):
+    mode = file_mode
+    if mode is None and os.path.exists(path):
         mode = os.stat(path).st_mode & 0o7777
-    else:
+    elif mode is None:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
@@ -542,20 +542,38 @@ def _write_atomically(path, text):
         raise
 
 
-def write_files(dest, contents, generated):
+def write_files(dest, contents, generated, file_mode=None, dir_mode=None):
     """Write ``{file name: text}`` into dest (created if missing); return (changed, {name: path}).
 
     Every file is rewritten, so that its time is this run's; ``changed`` is whether any
-    file's content differs from what was there in anything but the time.
+    file's content differs from what was there in anything but the time. ``dir_mode`` is the
+    mode of a folder this creates (an existing folder keeps its own); ``file_mode`` the mode of
+    every file written (None keeps an existing file's mode and gives a new one the umask's).
     """
     if not os.path.isdir(dest):
         os.makedirs(dest)
+        if dir_mode is not None:
+            os.chmod(dest, dir_mode)
     changed, paths = False, {}
     for name, text in contents.items():
         path = os.path.join(dest, name)
         old = _read(path)
         if old is None or not same_apart_from_time(old, text, generated):
             changed = True
-        _write_atomically(path, text)
+        elif file_mode is not None and os.stat(path).st_mode & 0o7777 != file_mode:
+            changed = True
+        _write_atomically(path, text, file_mode)
         paths[name] = path
     return changed, paths
+
+
+def parse_mode(value, option):
+    """An octal permission string ("0600", "600") as an int; ValueError naming the option otherwise."""
+    text = str(value).strip()
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not text or mode < 0 or mode > 0o7777:
+        raise ValueError("%s must be an octal mode such as \"0600\", got %r" % (option, value))
+    return mode

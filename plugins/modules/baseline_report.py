@@ -117,6 +117,22 @@ options:
       - It is ignored with O(mode=enforce).
     type: bool
     default: false
+  file_mode:
+    description:
+      - The permissions of every report file written, as an octal string. The reports name users, mailboxes and
+        their sign-ins, so by default only the owner may read them.
+      - Give for example V(0640) to let the owner's group read them (a CI job's artifact upload that runs as
+        another user of the same group).
+    type: str
+    default: "0600"
+    version_added: 0.2.0
+  dir_mode:
+    description:
+      - The permissions of the report folder, as an octal string, when this task creates it (an existing folder
+        keeps its own). The folders above it that are created too get the umask's.
+    type: str
+    default: "0700"
+    version_added: 0.2.0
   max_items:
     description:
       - The most changes, and the most failures, listed per control in C(report.md) and C(report.html). When a
@@ -129,7 +145,8 @@ notes:
   - The module's own RV(changed) is whether any report file's content changed. The time of the report is not
     taken into account, so a re-run that finds the same state returns C(changed=false), although the files are
     rewritten with the new time.
-  - Reports list user principal names and mailbox addresses. Keep the report folder where such data may be.
+  - Reports list user principal names and mailbox addresses. Keep the report folder where such data may be. The
+    files are written readable by their owner only unless O(file_mode) says otherwise.
   - The module is not in the C(m365) action group. It takes none of the connection options, and C(module_defaults)
     for C(group/m365.admin.m365) hands every member of the group those options, which this module would refuse.
 seealso:
@@ -247,6 +264,8 @@ ARGUMENT_SPEC = dict(
     fail_on_drift=dict(type="bool", default=False),
     max_items=dict(type="int", default=1000),
     usage=dict(type="dict", default={}),
+    file_mode=dict(type="str", default="0600"),
+    dir_mode=dict(type="str", default="0700"),
 )
 
 
@@ -263,6 +282,11 @@ def main():
     if params["max_items"] < 1:
         module.fail_json(msg="max_items must be 1 or more, got %d" % params["max_items"])
     try:
+        file_mode = _report.parse_mode(params["file_mode"], "file_mode")
+        dir_mode = _report.parse_mode(params["dir_mode"], "dir_mode")
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    try:
         report = _report.build_report(params["tenant"], params["mode"], params["controls"], _report.utc_now(),
                                       usage=params["usage"])
     except ValueError as exc:
@@ -270,7 +294,8 @@ def main():
     contents = dict((_report.FILE_NAMES[fmt], RENDERERS[fmt](report, params["max_items"]))
                     for fmt in _report.FORMATS if fmt in params["formats"])
     try:
-        changed, paths = _report.write_files(params["dest"], contents, report["generated"])
+        changed, paths = _report.write_files(params["dest"], contents, report["generated"],
+                                            file_mode=file_mode, dir_mode=dir_mode)
     except OSError as exc:
         module.fail_json(msg="Could not write the report into %s: %s" % (params["dest"], exc))
     result = dict(

@@ -178,4 +178,17 @@ def test_secrets_are_no_log():
 
 def test_environment_fallbacks_are_declared():
     fallback = CONNECTION_ARGUMENT_SPEC["tenant_id"]["fallback"]
-    assert fallback[1] == ["M365_TENANT_ID", "AZURE_TENANT_ID"]
+    assert fallback[1] == ["M365_TENANT_ID", "AZURE_TENANT_ID", "AZURE_TENANT"]
+
+
+@pytest.mark.parametrize("option, variable", [("tenant_id", "AZURE_TENANT"), ("client_secret", "AZURE_SECRET")])
+def test_the_names_awx_azure_credential_injects_are_read_last(monkeypatch, option, variable):
+    # AWX's built-in "Microsoft Azure Resource Manager" credential sets AZURE_TENANT and AZURE_SECRET.
+    names = CONNECTION_ARGUMENT_SPEC[option]["fallback"][1]
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, "from-awx")
+    function, args = CONNECTION_ARGUMENT_SPEC[option]["fallback"]
+    assert function(*args) == "from-awx"
+    monkeypatch.setenv(names[0], "from-m365")
+    assert function(*args) == "from-m365"

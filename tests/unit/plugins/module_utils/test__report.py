@@ -238,6 +238,40 @@ def test_write_files_keeps_the_mode_of_an_existing_file(tmp_path):
     assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600 and path.read_text() == "new"
 
 
+def test_write_files_gives_a_new_folder_and_every_file_the_modes_asked_for(tmp_path):
+    dest = str(tmp_path / "reports" / "contoso")
+    _report.write_files(dest, {"a.txt": "a", "b.txt": "b"}, TIME, file_mode=0o600, dir_mode=0o700)
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o700
+    assert [stat.S_IMODE(os.stat(os.path.join(dest, name)).st_mode) for name in ("a.txt", "b.txt")] == [0o600, 0o600]
+
+
+def test_write_files_tightens_an_existing_file_and_says_so(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("same")
+    os.chmod(str(path), 0o644)
+    changed, _paths = _report.write_files(str(tmp_path), {"a.txt": "same"}, TIME, file_mode=0o600)
+    assert changed is True and stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    changed, _paths = _report.write_files(str(tmp_path), {"a.txt": "same"}, TIME, file_mode=0o600)
+    assert changed is False
+
+
+def test_write_files_leaves_the_mode_of_an_existing_folder_alone(tmp_path):
+    os.chmod(str(tmp_path), 0o755)
+    _report.write_files(str(tmp_path), {"a.txt": "a"}, TIME, file_mode=0o600, dir_mode=0o700)
+    assert stat.S_IMODE(os.stat(str(tmp_path)).st_mode) == 0o755
+
+
+@pytest.mark.parametrize("value, mode", [("0600", 0o600), ("600", 0o600), ("0750", 0o750), (" 0700 ", 0o700)])
+def test_parse_mode_reads_octal_strings(value, mode):
+    assert _report.parse_mode(value, "file_mode") == mode
+
+
+@pytest.mark.parametrize("value", ["rw-------", "0900", "", "-1", "77777"])
+def test_parse_mode_names_the_option_for_anything_else(value):
+    with pytest.raises(ValueError, match="file_mode must be an octal mode"):
+        _report.parse_mode(value, "file_mode")
+
+
 def test_utc_now_is_iso_utc_to_the_second():
     assert _report.TIME_PATTERN.match(_report.utc_now()) and _report.utc_now().endswith("Z")
 
