@@ -175,7 +175,7 @@ options:
     default: Microsoft.PowerShell
   exchange_organization:
     description:
-      - The organization for C(Connect-ExchangeOnline -Organization) on a management host: the tenant's
+      - The organization for C(Connect-ExchangeOnline -Organization) on a management host, the tenant's
         initial domain, such as V(contoso.onmicrosoft.com) (V(contoso.onmicrosoft.us) in GCC High and DoD,
         V(contoso.partner.onmschina.cn) in 21Vianet).
       - Defaults to O(tenant_id). A tenant GUID or another verified domain of the tenant is turned into
