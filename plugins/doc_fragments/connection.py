@@ -169,17 +169,31 @@ options:
     description:
       - The PowerShell session configuration.
       - V(Microsoft.PowerShell) on a management host, where the module runs C(Connect-ExchangeOnline)
-        with O(exchange_app_id), O(exchange_certificate_thumbprint) and O(exchange_organization) first.
+        with O(exchange_app_id), O(exchange_certificate_thumbprint), O(exchange_organization) and the
+        cloud's O(psrp_exchange_environment) first.
       - V(Microsoft.Exchange) on an on-premises Exchange server, where the cmdlets run as O(psrp_username).
       - If not set, E(M365_PSRP_CONFIGURATION_NAME) is used.
     type: str
     default: Microsoft.PowerShell
   exchange_organization:
     description:
-      - The organization for C(Connect-ExchangeOnline -Organization) on a management host, such as
-        V(contoso.onmicrosoft.com).
+      - The organization for C(Connect-ExchangeOnline -Organization) on a management host, the tenant's
+        initial domain, such as V(contoso.onmicrosoft.com) (V(contoso.onmicrosoft.us) in GCC High and DoD,
+        V(contoso.partner.onmschina.cn) in 21Vianet).
+      - Defaults to O(tenant_id). A tenant GUID or another verified domain of the tenant is turned into
+        the initial domain with Microsoft Graph (C(GET /organization), which needs C(Organization.Read.All)
+        or C(Directory.Read.All)) before any cmdlet runs; a value that is not the tenant's is refused.
       - If not set, E(M365_EXCHANGE_ORGANIZATION) is used.
     type: str
+  psrp_exchange_environment:
+    description:
+      - The C(Connect-ExchangeOnline -ExchangeEnvironmentName) of the management host's sign-in.
+      - Follows O(cloud) (V(public) sends none, V(usgov) V(O365USGovGCCHigh), V(usgov_dod) V(O365USGovDoD),
+        V(china) V(O365China)); required with O(cloud=custom), refused when it contradicts a named cloud.
+      - Not used by an on-premises Exchange server (O(psrp_configuration_name=Microsoft.Exchange)).
+      - If not set, E(M365_PSRP_EXCHANGE_ENVIRONMENT) is used.
+    type: str
+    choices: [O365Default, O365USGovGCCHigh, O365USGovDoD, O365China]
   exchange_app_id:
     description:
       - The application (client) ID for C(Connect-ExchangeOnline -AppId) on a management host.

@@ -20,6 +20,17 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
 
 
+# Connect-ExchangeOnline -ExchangeEnvironmentName per cloud (the cmdlet's reference page and
+# "App-only authentication ... in Exchange Online PowerShell"). O365Default is the worldwide
+# service and GCC, and the cmdlet's default: it is not sent.
+EXCHANGE_ENVIRONMENT_BY_CLOUD = {
+    "public": "O365Default",
+    "usgov": "O365USGovGCCHigh",
+    "usgov_dod": "O365USGovDoD",
+    "china": "O365China",
+}
+EXCHANGE_ENVIRONMENTS = ("O365Default", "O365USGovGCCHigh", "O365USGovDoD", "O365China")
+
 CONNECTION_ARGUMENT_SPEC = dict(
     tenant_id=dict(type="str", fallback=(env_fallback, ["M365_TENANT_ID", "AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["M365_CLIENT_ID", "AZURE_CLIENT_ID"])),
@@ -64,6 +75,8 @@ CONNECTION_ARGUMENT_SPEC = dict(
     exchange_app_id=dict(type="str", fallback=(env_fallback, ["M365_EXCHANGE_APP_ID"])),
     exchange_certificate_thumbprint=dict(type="str",
                                          fallback=(env_fallback, ["M365_EXCHANGE_CERTIFICATE_THUMBPRINT"])),
+    psrp_exchange_environment=dict(type="str", choices=list(EXCHANGE_ENVIRONMENTS),
+                                   fallback=(env_fallback, ["M365_PSRP_EXCHANGE_ENVIRONMENT"])),
 )
 
 # Microsoft's documented hosts per national cloud (Graph "national cloud deployments",
@@ -283,14 +296,14 @@ def psrp_options(params, timeout):
     organization = (params.get("exchange_organization") or "").strip() or None
     app_id = (params.get("exchange_app_id") or "").strip() or None
     thumbprint = (params.get("exchange_certificate_thumbprint") or "").replace(" ", "").strip() or None
+    environment = None
     if configuration.lower() == "microsoft.powershell":
         # A management host: Connect-ExchangeOnline with certificate-based app-only sign-in.
-        for option, value in (("exchange_app_id", app_id), ("exchange_certificate_thumbprint", thumbprint),
-                              ("exchange_organization", organization)):
+        for option, value in (("exchange_app_id", app_id), ("exchange_certificate_thumbprint", thumbprint)):
             if not value:
                 raise ConfigurationError(
                     "psrp_configuration_name=Microsoft.PowerShell (a management host running Connect-ExchangeOnline) "
-                    "requires exchange_app_id, exchange_certificate_thumbprint and exchange_organization; use "
+                    "requires exchange_app_id and exchange_certificate_thumbprint; use "
                     "psrp_configuration_name=Microsoft.Exchange for an on-premises Exchange server", option=option)
         if not is_guid(app_id):
             raise ConfigurationError("exchange_app_id %r is not a GUID (the application (client) ID)" % app_id,
@@ -298,13 +311,49 @@ def psrp_options(params, timeout):
         if not THUMBPRINT_RE.match(thumbprint):
             raise ConfigurationError("exchange_certificate_thumbprint must be the certificate's SHA-1 thumbprint "
                                      "(40 hexadecimal digits)", option="exchange_certificate_thumbprint")
+        if organization is None:
+            # The tenant of the connection; a GUID or a domain other than the initial one is
+            # turned into the initial domain through Graph before Connect-ExchangeOnline runs.
+            organization = (params.get("tenant_id") or "").strip() or None
+            if not organization:
+                raise ConfigurationError("psrp_configuration_name=Microsoft.PowerShell needs exchange_organization "
+                                         "or tenant_id for Connect-ExchangeOnline -Organization",
+                                         option="exchange_organization")
         if not (is_guid(organization) or DOMAIN_RE.match(organization)):
             raise ConfigurationError("exchange_organization %r is not a domain such as contoso.onmicrosoft.com"
                                      % organization, option="exchange_organization")
+        environment = exchange_environment(params)
     return dict(server=server, port=port, username=username, password=password, auth=auth, ssl=ssl,
                 cert_validation=cert_validation, configuration_name=configuration, organization=organization,
                 app_id=app_id, certificate_thumbprint=thumbprint.upper() if thumbprint else None, timeout=timeout,
-                certificate_path=certificate, certificate_key_path=key, path=path)
+                certificate_path=certificate, certificate_key_path=key, path=path, exchange_environment=environment)
+
+
+def exchange_environment(params):
+    """Connect-ExchangeOnline -ExchangeEnvironmentName for the connection's cloud (None: the default).
+
+    ``cloud=custom`` names no Exchange Online environment: psrp_exchange_environment must then
+    say which one; with a named cloud it may only repeat that cloud's environment.
+    """
+    cloud = params.get("cloud") or "public"
+    given = params.get("psrp_exchange_environment")
+    if given is not None and given not in EXCHANGE_ENVIRONMENTS:
+        raise ConfigurationError("psrp_exchange_environment must be one of %s, got %r"
+                                 % (", ".join(EXCHANGE_ENVIRONMENTS), given), option="psrp_exchange_environment")
+    if cloud == "custom":
+        if not given:
+            raise ConfigurationError(
+                "cloud=custom does not say which Exchange Online environment Connect-ExchangeOnline signs in to on "
+                "the management host: set psrp_exchange_environment (or M365_PSRP_EXCHANGE_ENVIRONMENT) to one of %s"
+                % ", ".join(EXCHANGE_ENVIRONMENTS), option="psrp_exchange_environment")
+        environment = given
+    else:
+        environment = EXCHANGE_ENVIRONMENT_BY_CLOUD[cloud]
+        if given and given != environment:
+            raise ConfigurationError(
+                "psrp_exchange_environment=%s does not match cloud=%s, whose Exchange Online environment is %s"
+                % (given, cloud, environment), option="psrp_exchange_environment")
+    return None if environment == "O365Default" else environment
 
 
 def _pick_auth_method(params):

@@ -60,6 +60,7 @@ class M365Connection(object):
         self._sessions = []
         self._graph = None
         self._exchange = None
+        self._exchange_ready = None
 
     def graph(self):
         if self._graph is None:
@@ -78,12 +79,19 @@ class M365Connection(object):
                 PYPSRP_IMPORT_ERROR,
                 PsrpExchangeClient,
                 PsrpSettings,
+                resolve_organization,
             )
 
             if PYPSRP_IMPORT_ERROR is not None:
                 raise ConfigurationError("exchange_transport=psrp needs the Python library pypsrp (%s)"
                                          % PYPSRP_IMPORT_ERROR, option="exchange_transport")
-            self._exchange = PsrpExchangeClient(PsrpSettings(**self.settings.psrp))
+            psrp = PsrpSettings(**self.settings.psrp)
+            self._exchange = PsrpExchangeClient(psrp)
+            # Connect-ExchangeOnline -Organization needs the initial domain: a GUID or a vanity
+            # domain is looked up in Graph once, before any cmdlet runs (every caller waits for it).
+            self._exchange_ready = asyncio.ensure_future(resolve_organization(psrp, self.graph()))
+        if self._exchange_ready is not None:
+            await self._exchange_ready
         if self._exchange is None:
             # Imported here: modules that never call Exchange do not load its client.
             from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient

@@ -34,9 +34,11 @@ import asyncio
 import datetime
 import re
 import uuid
+from xml.etree import ElementTree
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
+    ConfigurationError,
     OutcomeUnknownError,
     ServiceError,
     TransportError,
@@ -49,10 +51,11 @@ try:
     from pypsrp.exceptions import AuthenticationError as PsrpAuthenticationError
     from pypsrp.exceptions import WinRMError, WinRMTransportError
     from pypsrp.powershell import PowerShell, RunspacePool
+    from pypsrp.serializer import Serializer
     from pypsrp.wsman import WSMan
 except ImportError as exc:  # pragma: no cover - reported by the module
     PYPSRP_IMPORT_ERROR = exc
-    PowerShell = RunspacePool = WSMan = None
+    PowerShell = RunspacePool = Serializer = WSMan = None
 
     class WinRMError(Exception):
         """Stands in for pypsrp's exceptions when it is missing (nothing raises them then)."""
@@ -89,7 +92,35 @@ STATUS_BY_EXCEPTION = {
     "TransientException": 503,
     "ServerBusyException": 503,
 }
-FQID_RE = re.compile(r"\]\s*([A-Za-z0-9]+),[A-Za-z]+-[A-Za-z0-9]+$")
+# Exchange Online (ExchangeOnlineManagement v3) writes its errors through the module's own
+# Write-ErrorMessage: the exception's message is "<error id>|<exception type>|<text>", the
+# CategoryInfo's reason the short exception type, the FullyQualifiedErrorId
+# "[Server=...,RequestId=...,TimeStamp=...] [FailureCategory=Cmdlet-<type>] <id>,...". An
+# on-premises server sends the typed exception with the bare text, and an id such as
+# "8288830C,Microsoft.Exchange.Management.RecipientTasks.SetCASMailbox". Both are read.
+EXO_MESSAGE_RE = re.compile(r"^([A-Za-z0-9]+)\|([A-Za-z_][A-Za-z0-9_.`+]*)\|(.*)$", re.S)
+FQID_BRACKETS_RE = re.compile(r"\[[^\]]*\]")
+FAILURE_CATEGORY_RE = re.compile(r"\[FailureCategory=[A-Za-z]+-([A-Za-z0-9_.]+)\]")
+GENERIC_EXCEPTIONS = ("System.Object", "System.Exception", "System.SystemException", "RuntimeException",
+                      "RemoteException")
+
+# The initial (.onmicrosoft) domain of a tenant per Exchange Online environment, the only form of
+# Connect-ExchangeOnline -Organization that Microsoft's app-only sign-in article accepts
+# everywhere. Microsoft documents contoso.onmicrosoft.com for the worldwide service and
+# *.partner.onmschina.cn for 21Vianet; for GCC High and DoD it documents *.onmicrosoft.us but
+# tenants with an *.onmicrosoft.com initial domain exist, so both are taken as initial there.
+INITIAL_DOMAIN_RES = {
+    None: (re.compile(r"^[A-Za-z0-9-]+\.onmicrosoft\.com$", re.I),),
+    "O365USGovGCCHigh": (re.compile(r"^[A-Za-z0-9-]+\.onmicrosoft\.(us|com)$", re.I),),
+    "O365USGovDoD": (re.compile(r"^[A-Za-z0-9-]+\.onmicrosoft\.(us|com)$", re.I),),
+    "O365China": (re.compile(r"^[A-Za-z0-9-]+(\.partner)?\.onmschina\.cn$", re.I),),
+}
+ORGANIZATION_PERMISSION = "Organization.Read.All (or Directory.Read.All)"
+
+
+def is_initial_domain(organization, environment):
+    patterns = INITIAL_DOMAIN_RES.get(environment, INITIAL_DOMAIN_RES[None])
+    return any(pattern.match(organization or "") for pattern in patterns)
 
 
 def marshal(cmdlet, parameters):
@@ -136,8 +167,29 @@ def to_plain(value):
         items = getattr(value, attribute, None)
         if isinstance(items, list) and items:
             return [to_plain(v) for v in items]
+    # An object of a type pypsrp does not know whose value is a collection, such as an Exchange
+    # MultiValuedProperty from an on-premises server: the collection is its one "property set".
+    sets = getattr(value, "property_sets", None)
+    if isinstance(sets, list) and len(sets) == 1:
+        collection = _collection(sets[0])
+        if collection is not None:
+            return collection
     text = getattr(value, "to_string", None)
     return text if text is not None else str(value)
+
+
+def _collection(value):
+    """A collection kept as it came: a Python list or dict, or (pypsrp keeps the <LST> element of
+    an object of a type it does not know as its XML text) the items of that element."""
+    if isinstance(value, (list, tuple, dict)):
+        return to_plain(value)
+    if isinstance(value, str) and value.startswith(("<LST", "<IE", "<QUE", "<STK")) and Serializer is not None:
+        try:
+            element = ElementTree.fromstring(value)
+            return [to_plain(Serializer().deserialize(child)) for child in element]
+        except Exception:  # pylint: disable=broad-except
+            return None  # not a collection after all: the object's text stands for it
+    return None
 
 
 def _properties(value):
@@ -162,23 +214,40 @@ def is_warning_record(value):
 
 
 def error_from_record(record):
-    """A CmdletError from a PowerShell ErrorRecord: the exception's type and the cmdlet's own text."""
+    """A CmdletError from a PowerShell ErrorRecord: the exception's type and the cmdlet's own text.
+
+    Reads both shapes: Exchange Online's ("<id>|<type>|<text>" in the message, the type again in
+    the reason and in the FullyQualifiedErrorId's FailureCategory) and on-premises Exchange's
+    (a typed exception with the bare text).
+    """
     exception = getattr(record, "exception", None)
-    exception_type = ""
-    for name in _types(exception):
-        if name not in ("System.Object", "System.Exception", "System.SystemException"):
-            exception_type = name.rsplit(".", 1)[-1]
-            break
-    reason = getattr(record, "reason", None) or ""
-    if not exception_type or exception_type in ("RuntimeException", "RemoteException"):
-        exception_type = reason or exception_type
     text = ""
     if exception is not None:
-        text = (_properties(exception).get("Message") or getattr(exception, "to_string", None) or "")
+        text = _properties(exception).get("Message") or getattr(exception, "to_string", None) or ""
     text = str(text or getattr(record, "to_string", None) or getattr(record, "message", None) or record)
-    match = FQID_RE.search(getattr(record, "fq_error", None) or "")
+    fq_error = str(getattr(record, "fq_error", None) or "")
+    error_id = None
+    exception_type = ""
+    match = EXO_MESSAGE_RE.match(text.strip())
+    if match:
+        error_id, exception_type, text = match.group(1), match.group(2).rsplit(".", 1)[-1], match.group(3).strip()
+    if not exception_type:
+        for name in _types(exception):
+            short = name.rsplit(".", 1)[-1]
+            if name not in GENERIC_EXCEPTIONS and short not in GENERIC_EXCEPTIONS:
+                exception_type = short
+                break
+    reason = str(getattr(record, "reason", None) or "")
+    if not exception_type:
+        category = FAILURE_CATEGORY_RE.search(fq_error)
+        exception_type = category.group(1).rsplit(".", 1)[-1] if category else reason
+    if error_id is None:
+        # What is left of the FullyQualifiedErrorId once its [...] groups are gone: "<id>,<origin>".
+        head = FQID_BRACKETS_RE.sub("", fq_error).strip().split(",", 1)
+        if fq_error.startswith("[") and len(head) == 2 and re.match(r"^[A-Za-z0-9]+$", head[0]):
+            error_id = head[0]
     status = STATUS_BY_EXCEPTION.get(exception_type, STATUS_BY_EXCEPTION.get(reason, 400))
-    return CmdletError(status, exception_type, exception_type, text, match.group(1) if match else None)
+    return CmdletError(status, exception_type, exception_type, text, error_id)
 
 
 def retryable(result, safe):
@@ -198,7 +267,7 @@ class PsrpSettings(object):
 
     def __init__(self, server, port, username, password, auth, ssl, cert_validation, configuration_name,
                  organization, app_id, certificate_thumbprint, timeout, certificate_path=None,
-                 certificate_key_path=None, path="wsman"):
+                 certificate_key_path=None, path="wsman", exchange_environment=None):
         self.server = server
         self.port = port
         self.username = username
@@ -214,10 +283,27 @@ class PsrpSettings(object):
         self.certificate_path = certificate_path
         self.certificate_key_path = certificate_key_path
         self.path = path
+        self.exchange_environment = exchange_environment  # -ExchangeEnvironmentName; None: O365Default
+        self.organization_resolved = False
 
     @property
     def management_host(self):
         return self.configuration_name.lower() == MANAGEMENT_HOST
+
+    @property
+    def needs_initial_domain(self):
+        """Whether -Organization must first be turned into the tenant's initial domain (through Graph)."""
+        return bool(self.management_host and self.app_id and self.organization and not self.organization_resolved
+                    and not is_initial_domain(self.organization, self.exchange_environment))
+
+    def connect_parameters(self):
+        """Connect-ExchangeOnline's parameters (name, value) for app-only sign-in with the certificate."""
+        pairs = [("AppId", self.app_id), ("CertificateThumbprint", self.certificate_thumbprint),
+                 ("Organization", self.organization)]
+        if self.exchange_environment:
+            pairs.append(("ExchangeEnvironmentName", self.exchange_environment))
+        pairs.append(("ShowBanner", False))
+        return pairs
 
     def wsman_kwargs(self):
         kwargs = dict(port=self.port, username=self.username, password=self.password, ssl=self.ssl,
@@ -230,6 +316,40 @@ class PsrpSettings(object):
             # pypsrp encrypts WinRM messages only with negotiate, kerberos, ntlm and credssp.
             kwargs["encryption"] = "never"
         return kwargs
+
+
+async def resolve_organization(settings, graph):
+    """Turn a management host's organization into the tenant's initial domain, in place.
+
+    Connect-ExchangeOnline -Organization takes the tenant's primary (initial) .onmicrosoft
+    domain. A tenant GUID or another verified (vanity) domain is looked up in
+    ``GET /organization?$select=id,verifiedDomains`` (Organization.Read.All or
+    Directory.Read.All) of the connection's tenant, and refused when it is not that tenant's.
+    Runs before any Exchange cmdlet, so nothing is written with an organization that cannot work.
+    """
+    if not settings.needs_initial_domain:
+        return settings.organization
+    given = settings.organization
+    operation = "Find the initial domain of exchange_organization %s for Connect-ExchangeOnline" % given
+    body = await graph.get("/organization", params={"$select": "id,verifiedDomains"}, operation=operation,
+                           permission=ORGANIZATION_PERMISSION)
+    organizations = (body or {}).get("value") or []
+    org = organizations[0] if organizations else {}
+    domains = [d for d in org.get("verifiedDomains") or [] if isinstance(d, dict) and d.get("name")]
+    names = [str(d["name"]).lower() for d in domains]
+    if given.lower() != str(org.get("id") or "").lower() and given.lower() not in names:
+        raise ConfigurationError(
+            "exchange_organization %s is neither the ID nor a verified domain of the tenant the connection signs in "
+            "to (%s): give that tenant's initial domain, such as contoso.onmicrosoft.com" % (given, org.get("id")),
+            option="exchange_organization")
+    initial = [str(d["name"]) for d in domains if d.get("isInitial") is True]
+    if not initial:
+        raise ConfigurationError(
+            "Microsoft Graph lists no initial domain for tenant %s: set exchange_organization to its "
+            ".onmicrosoft domain" % org.get("id"), option="exchange_organization")
+    settings.organization = initial[0]
+    settings.organization_resolved = True
+    return settings.organization
 
 
 class PsrpExchangeClient(object):
@@ -249,6 +369,11 @@ class PsrpExchangeClient(object):
         if self._pool is not None:
             return self._pool
         settings = self.settings
+        if settings.needs_initial_domain:
+            # resolve_organization did not run: a GUID or vanity domain is never sent as -Organization.
+            raise ConfigurationError("exchange_organization %r is not the tenant's initial domain; it must be "
+                                     "resolved first (resolve_organization)" % settings.organization,
+                                     option="exchange_organization")
         target = "%s:%s (%s)" % (settings.server, settings.port, settings.configuration_name)
         try:
             pool = self._pool_factory(self._wsman_factory(settings), settings.configuration_name)
@@ -269,9 +394,7 @@ class PsrpExchangeClient(object):
                                  operation="Open runspace", target=target)
         self._pool = pool
         if settings.management_host and settings.app_id:
-            result = self._run([("Connect-ExchangeOnline",
-                                 [("AppId", settings.app_id), ("CertificateThumbprint", settings.certificate_thumbprint),
-                                  ("Organization", settings.organization), ("ShowBanner", False)])])[0]
+            result = self._run([("Connect-ExchangeOnline", settings.connect_parameters())])[0]
             if result.error is not None:
                 # Without a connection no Exchange cmdlet exists in the runspace: do not keep it.
                 self._close()

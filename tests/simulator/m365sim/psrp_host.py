@@ -21,9 +21,25 @@ and so does the next one); ``2>&1`` / ``3>&1`` (MergeError / MergeWarning to Out
 records into the output stream in order; ``Select-Object`` picks properties of piped objects or
 passes ``-InputObject`` through. Objects are sent as their Exchange type (deserialized on the
 client), GUID properties as System.Guid.
+
+The two hosts differ the way the real ones do:
+
+* Errors. On the management host the ExchangeOnlineManagement v3 module writes a cmdlet's
+  error itself (Write-ErrorMessage): the exception is a plain System.Exception whose message
+  is ``<id>|<exception type>|<text>``, the CategoryInfo ``NotSpecified: (:) [<cmdlet>],
+  <exception>``, the FullyQualifiedErrorId ``[Server=...,RequestId=...,TimeStamp=...]
+  [FailureCategory=Cmdlet-<exception>] <id>,Write-ErrorMessage``. On-premises Exchange sends
+  the typed exception with the bare text and an id ``<hex>,Microsoft.Exchange.Management.<ns>.<Task>``.
+* Properties. The v3 module builds its objects from the REST answer (note properties, sent as
+  extended properties); an on-premises server's objects are .NET objects (adapted
+  properties). The ``psrp_properties`` knob (auto, adapted, extended) forces one form.
+* Connect-ExchangeOnline checks -ExchangeEnvironmentName against the tenant's cloud (the
+  ``exchange_environment`` knob, O365Default by default) and takes -Organization as the
+  tenant's initial .onmicrosoft.com domain.
 """
 import hashlib
 import threading
+import time
 import uuid
 
 from psrpcore import ServerPipeline, ServerRunspacePool
@@ -32,6 +48,8 @@ from psrpcore.types import (
     ErrorCategoryInfo,
     ErrorRecord,
     NETException,
+    PSList,
+    PSNoteProperty,
     PSObject,
     PipelineResultTypes,
     PSInvocationState,
@@ -40,7 +58,7 @@ from psrpcore.types import (
 )
 from psrpcore._payload import PSRPPayload, StreamType
 
-from .apps import APPS, INITIAL_DOMAIN, ROLE_EXCHANGE_ADMIN, TENANT_ID
+from .apps import APPS, DEFAULT_DOMAIN, INITIAL_DOMAIN, MAIL_ROUTING_DOMAIN, ROLE_EXCHANGE_ADMIN, TENANT_ID
 from .exo_cmdlets import CMDLETS
 from .exo_objects import EXO_DC, CmdletError
 from .wsman import ERROR_INVALID_SELECTORS, WSManFault
@@ -67,6 +85,16 @@ CATEGORIES = {
     "CommandNotFoundException": ErrorCategory.ObjectNotFound,
     "UnauthorizedAccessException": ErrorCategory.PermissionDenied,
 }
+# The .NET namespace of each cmdlet's task class (on-premises FullyQualifiedErrorId).
+TASK_NAMESPACES = {
+    "Get-TransportConfig": "Microsoft.Exchange.Management.SystemConfigurationTasks",
+    "Set-TransportConfig": "Microsoft.Exchange.Management.SystemConfigurationTasks",
+}
+# Connect-ExchangeOnline -ExchangeEnvironmentName: the values of its ExchangeEnvironment enum.
+EXCHANGE_ENVIRONMENTS = ("O365Default", "O365GermanyCloud", "O365China", "O365USGovGCCHigh", "O365USGovDoD")
+EXO_SERVER = "NAMPR12MB0001"
+MULTI_VALUED = ("Microsoft.Exchange.Data.MultiValuedProperty`1[[System.String, mscorlib, Version=4.0.0.0, "
+                "Culture=neutral, PublicKeyToken=b77a5c561934e089]]")
 NO_LANGUAGE = ("The syntax is not supported by this runspace. This can occur if the runspace is in no-language "
                "mode.")
 
@@ -87,20 +115,56 @@ class Actor:
         self.wids = set(wids)
 
 
+def _full_exception_type(exception):
+    return EXCEPTION_TYPES.get(exception, "Microsoft.Exchange.Configuration.Tasks.%s" % exception)
+
+
+def _server_prefix(exception):
+    return "[Server=%s,RequestId=%s,TimeStamp=%s] [FailureCategory=Cmdlet-%s]" % (
+        EXO_SERVER, uuid.uuid4(), time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime()), exception)
+
+
 def error_record(exception, text, error_id, cmdlet, target=None):
+    """A PowerShell error record (parameter binding, unknown command, script, sign-in failures)."""
     exc = NETException(Message=text)
-    full = EXCEPTION_TYPES.get(exception, "Microsoft.Exchange.Configuration.Tasks.%s" % exception)
-    exc.PSObject.type_names = [full, "System.Exception", "System.Object"]
+    exc.PSObject.type_names = [_full_exception_type(exception), "System.Exception", "System.Object"]
     category = CATEGORIES.get(exception, ErrorCategory.NotSpecified)
     fq_id = "%s,%s" % (error_id, cmdlet) if cmdlet else error_id
-    if exception.startswith("Management"):
-        fq_id = "[Server=NAMPR12MB0001,RequestId=%s,TimeStamp=0] [FailureCategory=Cmdlet-%s] %s" % (
-            uuid.uuid4(), exception, fq_id)
     return ErrorRecord(Exception=exc,
                        CategoryInfo=ErrorCategoryInfo(Category=category, Reason=exception,
                                                       TargetName=str(target) if target is not None else None,
                                                       Activity=cmdlet),
                        TargetObject=target, FullyQualifiedErrorId=fq_id)
+
+
+def on_premises_error(exception, text, cmdlet, target=None):
+    """A cmdlet's error as an on-premises Exchange server sends it: the typed exception, the bare
+    text, and ``[Server=...] [FailureCategory=Cmdlet-<type>] <hex>,<task class>``."""
+    exc = NETException(Message=text)
+    exc.PSObject.type_names = [_full_exception_type(exception), "System.Exception", "System.Object"]
+    namespace = TASK_NAMESPACES.get(cmdlet, "Microsoft.Exchange.Management.RecipientTasks")
+    hex_id = hashlib.sha1(("%s|%s" % (exception, cmdlet)).encode()).hexdigest()[:8].upper()
+    fq_id = "%s %s,%s.%s" % (_server_prefix(exception), hex_id, namespace, cmdlet.replace("-", ""))
+    return ErrorRecord(Exception=exc,
+                       CategoryInfo=ErrorCategoryInfo(Category=CATEGORIES.get(exception, ErrorCategory.NotSpecified),
+                                                      Reason=exception,
+                                                      TargetName=str(target) if target is not None else None,
+                                                      Activity=cmdlet),
+                       TargetObject=target, FullyQualifiedErrorId=fq_id)
+
+
+def exchange_online_error(exception, text, error_id, cmdlet):
+    """A cmdlet's error as the ExchangeOnlineManagement v3 module writes it (Write-ErrorMessage):
+    a System.Exception with ``<id>|<full type>|<text>``, CategoryInfo ``NotSpecified: (:)
+    [<cmdlet>], <type>``, FullyQualifiedErrorId ``[Server=...] [FailureCategory=Cmdlet-<type>]
+    <id>,Write-ErrorMessage``."""
+    exc = NETException(Message="%s|%s|%s" % (error_id, _full_exception_type(exception), text))
+    exc.PSObject.type_names = ["System.Exception", "System.Object"]
+    return ErrorRecord(Exception=exc,
+                       CategoryInfo=ErrorCategoryInfo(Category=ErrorCategory.NotSpecified, Reason=exception,
+                                                      TargetName="", Activity=cmdlet),
+                       TargetObject=None,
+                       FullyQualifiedErrorId="%s %s,Write-ErrorMessage" % (_server_prefix(exception), error_id))
 
 
 def command_not_found(name):
@@ -110,7 +174,7 @@ def command_not_found(name):
                         "correct and try again." % name, "CommandNotFoundException", None, name)
 
 
-def ps_value(value, name=None):
+def ps_value(value, name=None, adapted=False):
     """A JSON value of the simulator as the .NET value Exchange would serialize."""
     if isinstance(value, str) and name in GUID_PROPERTIES:
         try:
@@ -118,18 +182,38 @@ def ps_value(value, name=None):
         except ValueError:
             return value
     if isinstance(value, list):
-        return [ps_value(v) for v in value]
+        items = [ps_value(v, adapted=adapted) for v in value]
+        if not adapted:
+            return items
+        # A .NET object's multi-valued property is Exchange's MultiValuedProperty, a list of a
+        # type the client does not know.
+        collection = PSList(items)
+        collection.PSObject.type_names = [MULTI_VALUED, "Microsoft.Exchange.Data.MultiValuedPropertyBase",
+                                          "System.Object"]
+        return collection
     if isinstance(value, dict):
-        return ps_object(value, ["System.Collections.Hashtable"])
+        return ps_object(value, ["System.Collections.Hashtable"], adapted)
     return value
 
 
-def ps_object(values, type_names):
+def ps_object(values, type_names, adapted=False):
+    """An object whose values are adapted properties (a .NET object's own, as on-premises Exchange
+    sends them) or extended note properties (a PSCustomObject, as the v3 module builds them)."""
     obj = PSObject()
     obj.PSObject.type_names = list(type_names) + ["System.Object"]
     for key, value in values.items():
-        add_note_property(obj, key, ps_value(value, key))
+        if adapted:
+            obj.PSObject.adapted_properties.append(PSNoteProperty(key, ps_value(value, key, adapted)))
+        else:
+            add_note_property(obj, key, ps_value(value, key, adapted))
     return obj
+
+
+def object_values(obj):
+    """The values of a PSObject, adapted and extended (extended wins, as in PowerShell)."""
+    values = dict((p.name, p.get_value(obj)) for p in obj.PSObject.adapted_properties)
+    values.update((p.name, p.get_value(obj)) for p in obj.PSObject.extended_properties)
+    return values
 
 
 def plain(value):
@@ -298,17 +382,28 @@ class Shell:
                 result = cmdlet.run_fn(_Ctx(sim, self.actor), bound)
                 rendered = result.page(0, len(result.objects))
         except CmdletError as exc:
-            error(error_record(exc.exception, exc.text, exc.error_id, cmdlet.name, target))
+            if self.configuration == CONFIG_MANAGEMENT:
+                error(exchange_online_error(exc.exception, exc.text, exc.error_id, cmdlet.name))
+            else:
+                error(on_premises_error(exc.exception, exc.text, cmdlet.name, target))
             return out
         if cmdlet.write:
             sim.stats.note_write()
             if result.changed:
                 sim.store.mark_dirty()
         type_name = TYPE_NAMES.get(cmdlet.name, "Microsoft.Exchange.Data.Directory.ADObject")
-        out.extend(ps_object(obj, [type_name]) for obj in rendered)
+        adapted = self.adapted_properties()
+        out.extend(ps_object(obj, [type_name], adapted) for obj in rendered)
         for text in result.warnings:
             warning(text)
         return out
+
+    def adapted_properties(self):
+        """Whether objects carry their values as adapted properties (see the module docstring)."""
+        kind = self.host.sim.config.get("psrp_properties") or "auto"
+        if kind == "auto":
+            return self.configuration == CONFIG_EXCHANGE
+        return kind == "adapted"
 
     def select_object(self, parameters, piped):
         lowered = dict((k.lower(), v) for k, v in parameters.items())
@@ -323,7 +418,7 @@ class Shell:
         for obj in inputs:
             if not isinstance(obj, PSObject):
                 continue
-            values = dict((p.name, p.get_value(obj)) for p in obj.PSObject.extended_properties)
+            values = object_values(obj)
             by_lower = dict((k.lower(), k) for k in values)
             picked = PSObject()
             type_name = obj.PSObject.type_names[0].replace("Deserialized.", "")
@@ -344,7 +439,30 @@ class Shell:
             raise Terminating(error_record(
                 "ParameterBindingException", "Connect-ExchangeOnline needs -AppId, -CertificateThumbprint and "
                 "-Organization for app-only sign-in with a certificate.", "MissingMandatoryParameter", name))
-        if organization.lower() not in (INITIAL_DOMAIN.lower(), TENANT_ID):
+        environment = str(lowered.get("exchangeenvironmentname") or "O365Default")
+        known = dict((e.lower(), e) for e in EXCHANGE_ENVIRONMENTS)
+        if environment.lower() not in known:
+            raise Terminating(error_record(
+                "ParameterBindingException", "Cannot bind parameter 'ExchangeEnvironmentName'. Cannot convert value "
+                "\"%s\" to type \"Microsoft.Exchange.Management.RestApiClient.ExchangeEnvironment\". Error: "
+                "\"Unable to match the identifier name %s to a valid enumerator name. Specify one of the following "
+                "enumerator names and try again: %s\"" % (environment, environment, ", ".join(EXCHANGE_ENVIRONMENTS)),
+                "CannotConvertArgumentNoMessage", name))
+        tenant_environment = self.host.sim.config.get("exchange_environment") or "O365Default"
+        if known[environment.lower()] != tenant_environment:
+            # The module signs in at that environment's identity platform, which has no such tenant.
+            raise Terminating(error_record(
+                "AuthenticationException", "AADSTS90002: Tenant '%s' not found. Check to make sure you have the "
+                "correct tenant ID and are signing into the correct cloud." % organization, "AADSTS90002", name))
+        if organization.lower() in (TENANT_ID, DEFAULT_DOMAIN.lower(), MAIL_ROUTING_DOMAIN.lower()):
+            # Microsoft's app-only sign-in article: "use the primary .onmicrosoft.com domain for your
+            # organization as the value of the Organization parameter". (The cmdlet's reference page
+            # also lists the tenant ID in recent versions; the sources disagree, so the simulator
+            # holds to the stricter one and answers with a clear failure of its own wording.)
+            raise Terminating(error_record(
+                "ArgumentException", "The Organization parameter must be the primary .onmicrosoft.com domain of the "
+                "organization (%s), not '%s'." % (INITIAL_DOMAIN, organization), "InvalidOrganization", name))
+        if organization.lower() != INITIAL_DOMAIN.lower():
             raise Terminating(error_record(
                 "AuthenticationException", "AADSTS90002: Tenant '%s' not found. Check to make sure you have the "
                 "correct tenant ID and are signing into the correct cloud." % organization, "AADSTS90002", name))

@@ -31,6 +31,8 @@ DEFAULT_CONFIG = {
     "exchange_burst": None,
     "batch_shuffle": True,
     "entra_premium": True,
+    "psrp_properties": "auto",
+    "exchange_environment": "O365Default",
 }
 CONFIG_TYPES = {
     "latency_ms": (int, float),
@@ -45,6 +47,14 @@ CONFIG_TYPES = {
     "exchange_burst": (int, float, type(None)),
     "batch_shuffle": bool,
     "entra_premium": bool,
+    "psrp_properties": str,
+    "exchange_environment": str,
+}
+CONFIG_CHOICES = {
+    # PowerShell remoting: objects' values as adapted or extended properties (auto: as each host does).
+    "psrp_properties": ("auto", "adapted", "extended"),
+    # The tenant's cloud, as Connect-ExchangeOnline -ExchangeEnvironmentName names it.
+    "exchange_environment": ("O365Default", "O365USGovGCCHigh", "O365USGovDoD", "O365China"),
 }
 
 
@@ -92,6 +102,8 @@ class Simulator:
             types = types if isinstance(types, tuple) else (types,)
             if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 raise ValueError("config '%s' has the wrong type (%s)" % (key, type(value).__name__))
+            if key in CONFIG_CHOICES and value not in CONFIG_CHOICES[key]:
+                raise ValueError("config '%s' must be one of %s" % (key, ", ".join(CONFIG_CHOICES[key])))
             if key in ("token_lifetime",) and value < 1:
                 raise ValueError("token_lifetime must be >= 1")
             if key in ("latency_ms",) and value < 0:

@@ -29,6 +29,8 @@ DEFAULT_KNOBS = {
     "exchange_burst": None,
     "batch_shuffle": True,
     "entra_premium": True,
+    "psrp_properties": "auto",
+    "exchange_environment": "O365Default",
     "faults": None,
     "fault_script": [],
 }

@@ -481,3 +481,195 @@ def test_the_connection_hands_modules_the_psrp_client(monkeypatch):
     assert isinstance(exchange, _psrp.PsrpExchangeClient)
     assert exchange.settings.server == "mgmt01.contoso.local" and exchange.settings.auth == "negotiate"
     run(connection.close())
+
+
+# -- error records of both hosts --------------------------------------------------------------------
+class ExoRecord(Obj):
+    """An ErrorRecord as ExchangeOnlineManagement v3 writes it (Write-ErrorMessage)."""
+
+    def __init__(self, error_id, exception, text, cmdlet="Set-CASMailbox"):
+        super().__init__(["Deserialized.System.Management.Automation.ErrorRecord"], to_string=text)
+        self.exception = Obj(["Deserialized.System.Exception", "Deserialized.System.Object"],
+                             adapted={"Message": "%s|Microsoft.Exchange.Configuration.Tasks.%s|%s"
+                                      % (error_id, exception, text)})
+        self.reason = exception
+        self.activity = cmdlet
+        self.fq_error = ("[Server=NAMPR12MB0001,RequestId=0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0,TimeStamp=Tue, 14 Jan "
+                         "2026 10:00:00 GMT] [FailureCategory=Cmdlet-%s] %s,Write-ErrorMessage" % (exception, error_id))
+
+
+def test_exchange_online_error_record_is_split_like_rest():
+    text = NOT_FOUND % "x"
+    error = _psrp.error_from_record(ExoRecord("Ex94914C", "ManagementObjectNotFoundException", text))
+    assert (error.status, error.exception, error.text, error.error_id) == (
+        404, "ManagementObjectNotFoundException", text, "Ex94914C")
+    with pytest.raises(NotFoundError) as caught:
+        error.raise_error("Set-CASMailbox", "x")
+    assert caught.value.to_result()["service_message"] == text
+
+
+def test_exchange_online_error_without_reason_takes_the_failure_category():
+    record = ExoRecord("Ex0B7A11", "ManagementObjectNotFoundException", NOT_FOUND % "x")
+    record.reason = None
+    record.exception.adapted_properties["Message"] = NOT_FOUND % "x"  # no id|type| prefix either
+    error = _psrp.error_from_record(record)
+    assert (error.status, error.exception, error.error_id) == (404, "ManagementObjectNotFoundException", "Ex0B7A11")
+
+
+def test_on_premises_error_record_keeps_its_type_text_and_id():
+    record = Record("ManagementObjectNotFoundException", NOT_FOUND % "x",
+                    fq_error="8288830C,Microsoft.Exchange.Management.RecipientTasks.SetCASMailbox")
+    record.fq_error = "[Server=EX01,RequestId=1,TimeStamp=7/22/2019 9:42:03 PM] " \
+                      "[FailureCategory=Cmdlet-ManagementObjectNotFoundException] " \
+                      "8288830C,Microsoft.Exchange.Management.RecipientTasks.SetCASMailbox"
+    error = _psrp.error_from_record(record)
+    assert (error.status, error.exception, error.text, error.error_id) == (
+        404, "ManagementObjectNotFoundException", NOT_FOUND % "x", "8288830C")
+
+
+def test_exchange_online_errors_fail_their_own_command_in_a_batch(tenant, monkeypatch):
+    real_run = tenant.run
+
+    def exo(cmdlet, params):
+        objects, warnings, error, fatal = real_run(cmdlet, params)
+        if error is not None:
+            error = ExoRecord("Ex94914C", "ManagementObjectNotFoundException", NOT_FOUND % params["Identity"])
+        return objects, warnings, error, fatal
+    monkeypatch.setattr(tenant, "run", exo)
+    exchange, pool = client()
+    results = run(exchange.invoke_many([("Set-CASMailbox", {"Identity": "nobody@contoso.com", "ImapEnabled": False}),
+                                        ("Set-CASMailbox", {"Identity": "bob@contoso.com", "ImapEnabled": True})]))
+    assert results[0].error.text == NOT_FOUND % "nobody@contoso.com" and results[0].error.error_id == "Ex94914C"
+    assert results[1].ok
+
+
+# -- adapted and extended properties ----------------------------------------------------------------
+def test_objects_read_the_same_from_adapted_or_extended_properties():
+    values = dict(Guid=uuid.UUID(MAILBOXES[0]["Guid"]), ImapEnabled=True)
+    adapted = _psrp.to_plain(Obj(["Deserialized.X"], adapted=values))
+    extended = _psrp.to_plain(Obj(["Selected.X"], extended=values))
+    assert adapted == extended == {"Guid": MAILBOXES[0]["Guid"], "ImapEnabled": True}
+
+
+def test_multi_valued_property_of_an_on_premises_server_is_a_list():
+    """pypsrp keeps the <LST> of a type it does not know (Exchange's MultiValuedProperty) as XML text."""
+    mvp = Obj(["Deserialized.Microsoft.Exchange.Data.MultiValuedProperty`1[[System.String]]"],
+              to_string="SMTP:a@contoso.com smtp:b@contoso.com")
+    mvp.property_sets = ["<LST><S>SMTP:a@contoso.com</S><S>smtp:b@contoso.com</S></LST>"]
+    enum = Obj(["Deserialized.Microsoft.Exchange.Data.Directory.Recipient.RecipientTypeDetails"],
+               to_string="UserMailbox")
+    enum.property_sets = [1]
+    mailbox = Obj(["Deserialized.Mailbox"], adapted=dict(EmailAddresses=mvp, RecipientTypeDetails=enum))
+    assert _psrp.to_plain(mailbox) == dict(EmailAddresses=["SMTP:a@contoso.com", "smtp:b@contoso.com"],
+                                           RecipientTypeDetails="UserMailbox")
+
+
+# -- Connect-ExchangeOnline: the cloud's environment and the initial domain ---------------------------
+def cloud_options(**overrides):
+    return options(tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", **overrides)
+
+
+@pytest.mark.parametrize("cloud, environment", [
+    ("public", None), ("usgov", "O365USGovGCCHigh"), ("usgov_dod", "O365USGovDoD"), ("china", "O365China"),
+])
+def test_the_cloud_names_the_exchange_environment(tenant, cloud, environment):
+    assert psrp_options(cloud_options(cloud=cloud), 60)["exchange_environment"] == environment
+    organization = "contoso.partner.onmschina.cn" if cloud == "china" else "contoso.onmicrosoft.com"
+    exchange, pool = client(exchange_environment=environment, organization=organization)
+    run(exchange.invoke("Get-CASMailbox", {"Identity": "bob@contoso.com"}))
+    assert tenant.connected[0]["Organization"] == organization
+    assert tenant.connected[0].get("ExchangeEnvironmentName") == environment
+    assert ("ExchangeEnvironmentName" in tenant.connected[0]) is (environment is not None)
+
+
+def test_a_custom_cloud_needs_the_environment_named():
+    with pytest.raises(ConfigurationError) as caught:
+        psrp_options(cloud_options(cloud="custom"), 60)
+    assert caught.value.option == "psrp_exchange_environment" and "cloud=custom" in str(caught.value)
+    given = psrp_options(cloud_options(cloud="custom", psrp_exchange_environment="O365USGovDoD"), 60)
+    assert given["exchange_environment"] == "O365USGovDoD"
+    assert psrp_options(cloud_options(cloud="custom", psrp_exchange_environment="O365Default"), 60)[
+        "exchange_environment"] is None
+    with pytest.raises(ConfigurationError) as caught:
+        psrp_options(cloud_options(cloud="china", psrp_exchange_environment="O365USGovDoD"), 60)
+    assert caught.value.option == "psrp_exchange_environment" and "O365China" in str(caught.value)
+    # An on-premises server runs no Connect-ExchangeOnline: the cloud does not matter there.
+    onprem = psrp_options(cloud_options(cloud="custom", psrp_configuration_name="Microsoft.Exchange"), 60)
+    assert onprem["exchange_environment"] is None
+
+
+def test_the_organization_defaults_to_the_tenant():
+    result = psrp_options(cloud_options(exchange_organization=None), 60)
+    assert result["organization"] == "5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c"
+
+
+class FakeGraph(object):
+    def __init__(self, domains, tenant_id="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c"):
+        self.body = {"value": [{"id": tenant_id, "verifiedDomains": domains}]}
+        self.requests = []
+
+    async def get(self, path, **kwargs):
+        self.requests.append((path, kwargs.get("params"), kwargs.get("permission")))
+        return self.body
+
+
+DOMAINS = [dict(name="contoso.com", isDefault=True, isInitial=False),
+           dict(name="contoso.mail.onmicrosoft.com", isDefault=False, isInitial=False),
+           dict(name="contoso.onmicrosoft.com", isDefault=False, isInitial=True)]
+
+
+@pytest.mark.parametrize("given, environment, lookups", [
+    ("contoso.onmicrosoft.com", None, 0),
+    ("5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c", None, 1),
+    ("contoso.com", None, 1),
+    ("contoso.mail.onmicrosoft.com", None, 1),
+    ("contoso.onmicrosoft.com", "O365China", 1),
+    ("contoso.onmicrosoft.us", "O365USGovGCCHigh", 0),
+    ("contoso.onmicrosoft.com", "O365USGovDoD", 0),
+    ("contoso.partner.onmschina.cn", "O365China", 0),
+])
+def test_the_organization_is_the_initial_domain(given, environment, lookups):
+    graph = FakeGraph(DOMAINS + [dict(name="contoso.onmicrosoft.us", isInitial=False),
+                                 dict(name="contoso.partner.onmschina.cn", isInitial=False)])
+    psrp = settings(organization=given, exchange_environment=environment)
+    resolved = run(_psrp.resolve_organization(psrp, graph))
+    assert len(graph.requests) == lookups
+    assert resolved == psrp.organization == (given if not lookups else "contoso.onmicrosoft.com")
+    if lookups:
+        assert graph.requests[0][1] == {"$select": "id,verifiedDomains"}
+        assert "Organization.Read.All" in graph.requests[0][2]
+
+
+@pytest.mark.parametrize("given", ["0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "fabrikam.com"])
+def test_an_organization_of_another_tenant_is_refused(given):
+    with pytest.raises(ConfigurationError) as caught:
+        run(_psrp.resolve_organization(settings(organization=given), FakeGraph(DOMAINS)))
+    assert caught.value.option == "exchange_organization" and given in str(caught.value)
+
+
+def test_an_unresolved_guid_is_never_sent_to_connect_exchange_online(tenant):
+    exchange, pool = client(organization="5b3c2a10-7d4e-4f6a-9b8c-1d2e3f4a5b6c")
+    with pytest.raises(ConfigurationError):
+        run(exchange.invoke("Get-CASMailbox"))
+    assert tenant.connected == [] and tenant.pipelines == [] and pool.opened == 0
+
+
+def test_the_connection_resolves_a_tenant_guid_once_before_any_cmdlet(tenant, monkeypatch):
+    params = connection_params(exchange_transport="psrp", **options(exchange_organization=None))
+    settings_ = ConnectionSettings.from_params(params)
+    monkeypatch.setattr(_module, "build_credential", lambda *args, **kwargs: None)
+    connection = _module.M365Connection(settings_)
+    graph = FakeGraph(DOMAINS)
+    monkeypatch.setattr(connection, "graph", lambda: graph)
+    monkeypatch.setattr(_psrp, "WSMan", lambda server, **kwargs: None)
+    monkeypatch.setattr(_psrp, "RunspacePool", lambda wsman, configuration_name: FakePool())
+
+    async def twice():
+        first = await connection.exchange()
+        second = await connection.exchange()
+        await first.invoke("Get-CASMailbox", {"Identity": "bob@contoso.com"})
+        return first, second
+    first, second = run(twice())
+    assert first is second and len(graph.requests) == 1
+    assert tenant.connected[0]["Organization"] == "contoso.onmicrosoft.com"
+    run(connection.close())
