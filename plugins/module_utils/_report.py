@@ -229,12 +229,19 @@ def build_impact(controls, usage):
     Only successful sign-ins count: a failed legacy sign-in is as often an attack on the account
     as a client the user relies on. Mailbox changes are matched to users by object id, else by
     address. Changes the usage guard kept back are listed as ``protected``.
+
+    A result refused on ``option: cloud`` (a national cloud, where Microsoft offers no sign-in
+    logs API) is not an error of the run: ``reason`` is then ``cloud``, and the section says
+    why usage is missing rather than that reading it failed.
     """
+    if usage.get("option") == "cloud" and not isinstance(usage.get("protocols"), dict):
+        return dict(available=False, reason="cloud", message=str(usage.get("msg") or "no sign-in logs in this cloud"),
+                    window={}, protocols=[], mfa=[], protected=[], total=0, mailboxes=0)
     if usage.get("failed") or usage.get("skipped") or not isinstance(usage.get("protocols"), dict):
         message = str(usage.get("msg") or usage.get("skip_reason")
                       or "the protocol usage result holds no protocols")
-        return dict(available=False, message=message, window={}, protocols=[], mfa=[], protected=[], total=0,
-                    mailboxes=0)
+        return dict(available=False, reason="failed", message=message, window={}, protocols=[], mfa=[], protected=[],
+                    total=0, mailboxes=0)
     protocols = usage["protocols"]
     sections, recent_by_setting = {}, {}
     for control in controls:
@@ -280,8 +287,8 @@ def build_impact(controls, usage):
     people = set(str(entry.get("user_principal_name") or entry["mailbox"]).lower()
                  for section in ordered for entry in section["mailboxes"])
     people.update(entry["user_principal_name"].lower() for entry in mfa)
-    return dict(available=True, message="", window=clean(usage.get("window") or {}), protocols=ordered, mfa=mfa,
-                protected=protected, total=len(people),
+    return dict(available=True, reason="", message="", window=clean(usage.get("window") or {}), protocols=ordered,
+                mfa=mfa, protected=protected, total=len(people),
                 mailboxes=len(set(entry["mailbox"] for section in ordered for entry in section["mailboxes"])))
 
 
@@ -334,6 +341,9 @@ def impact_protected_text(entry):
 
 
 def impact_headline(impact, mode):
+    if impact.get("reason") == "cloud":
+        return ("Protocol usage is not available in this cloud, so who the changes cut off is not known: %s"
+                % impact["message"])
     if not impact["available"]:
         return "Protocol usage could not be read: %s" % impact["message"]
     if not impact["total"]:

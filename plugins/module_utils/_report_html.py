@@ -416,7 +416,9 @@ def _impact(report, max_items):
     impact, mode = report["impact"], report["mode"]
     parts = ['<section class="panel impact"><h2>Impact: %s</h2>'
              % ("who would be cut off" if mode == "audit" else "who was cut off")]
-    level = "err" if not impact["available"] else ("note" if impact["total"] else "desc")
+    # A cloud without sign-in logs is a fact of the tenant, not a failure of the run.
+    level = ("note" if impact.get("reason") == "cloud" else "err") if not impact["available"] else \
+        ("note" if impact["total"] else "desc")
     parts.append('<div class="%s">%s</div>' % (level, esc(impact_headline(impact, mode))))
     if impact["available"]:
         parts.append('<p class="sub">%s; successful sign-ins only.</p>' % esc(impact_window_text(impact)))

@@ -14,28 +14,55 @@ the baseline report (who would break). The table and the arithmetic need no HTTP
 the controller-side report module can import this file.
 
 Reading is one ``GET /auditLogs/signIns`` listing per protocol, filtered on the server by
-``createdDateTime ge`` and ``clientAppUsed eq`` (both documented filters), with ``$select`` of
-the few fields needed and ``$top=1000`` (the documented maximum page size). The listings run
-one after another: sign-in logs allow only a few requests per 10 seconds per app and tenant.
-Pages are summed per user as they arrive; the raw log is never held.
+``createdDateTime ge`` and ``clientAppUsed eq`` (both documented filters), with ``$top=1000``
+(the documented maximum page size). Nothing else is sent: Microsoft documents ``$top``,
+``$skiptoken`` and ``$filter`` only for this listing, and Graph answers ``$select`` with 400
+"Query option 'Select' is not allowed". The listings run one after another: sign-in logs allow
+only a few requests per 10 seconds per app and tenant. Pages are summed per user as they
+arrive; the raw log is never held.
+
+What Microsoft documents for this API (v1.0 "List signIns"), and what follows from it here:
+
+* it exists in the worldwide service only (not US Government L4/L5, nor 21Vianet): in those
+  clouds the read is refused before any request (``check_cloud``);
+* it needs both ``AuditLog.Read.All`` and ``Directory.Read.All`` (a documented known issue);
+* it lists interactive sign-ins only: a client that signs in non-interactively (with a refresh
+  token) is not in it, so usage is a lower bound.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, PermissionDeniedError
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    ConfigurationError,
+    M365Error,
+    PermissionDeniedError,
+)
 
 SIGNINS_PATH = "/auditLogs/signIns"
 SIGNINS_PAGE_SIZE = 1000
 # Entra ID keeps sign-in logs for 30 days with a P1 or P2 licence (7 days without, but then the
 # API refuses the call altogether).
 MAX_WINDOW_DAYS = 30
-SIGNIN_SELECT = ("createdDateTime", "userId", "userPrincipalName", "userDisplayName", "clientAppUsed",
-                 "appDisplayName", "status", "deviceDetail", "userAgent")
 NON_PREMIUM_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
-PERMISSION = "AuditLog.Read.All"
+# Both are needed (Microsoft's "List signIns" page and its known issue); either alone gets 403.
+PERMISSIONS = ("AuditLog.Read.All", "Directory.Read.All")
+PERMISSION = " and ".join(PERMISSIONS)
+PERMISSION_HINT = ("The app needs both Microsoft Graph application permissions AuditLog.Read.All and "
+                   "Directory.Read.All (the sign-in logs API requires the two together), with admin consent "
+                   "granted, and the tenant a Microsoft Entra ID P1 or P2 licence")
 MAX_CLIENTS = 10
+# v1.0 lists interactive sign-ins only (Microsoft's "List signIns" page).
+SIGN_IN_EVENT_TYPES = ("interactive",)
+
+# The clouds of the connection's ``cloud`` option where the sign-in logs API does not exist
+# (its national cloud table: worldwide service only), with the name Microsoft gives each.
+UNAVAILABLE_CLOUDS = {
+    "usgov": "US Government L4 (GCC High)",
+    "usgov_dod": "US Government L5 (DoD)",
+    "china": "China operated by 21Vianet",
+}
 
 
 class Protocol(object):
@@ -83,7 +110,23 @@ def validate_window(days, option="window_days"):
             % (option, MAX_WINDOW_DAYS, MAX_WINDOW_DAYS, days), option=option)
 
 
+def check_cloud(params, what, advice=""):
+    """Refuse, before any request, to read sign-in logs in a cloud where Microsoft has no such API.
+
+    ``cloud: custom`` is let through: its hosts may be the worldwide service (a proxy, a test
+    tenant) or a national one, and only the service can tell; ``read_usage`` then adds a hint
+    to a 400 or 404 answer instead.
+    """
+    cloud = params.get("cloud") or "public"
+    if cloud in UNAVAILABLE_CLOUDS:
+        raise ConfigurationError(
+            "%s needs the Microsoft Graph sign-in logs API (GET /auditLogs/signIns), which Microsoft offers in "
+            "the worldwide cloud only, not in cloud=%s (%s)%s"
+            % (what, cloud, UNAVAILABLE_CLOUDS[cloud], advice), option="cloud")
+
+
 def validate_usage_params(params):
+    check_cloud(params, "Reading protocol usage")
     validate_window(params.get("window_days"))
     if not params.get("protocols"):
         raise ConfigurationError("protocols must name at least one protocol", option="protocols")
@@ -199,26 +242,39 @@ def _premium_hint(exc):
             % exc.message, operation=exc.operation, status=exc.status, code=exc.code,
             service_message=exc.service_message, request_id=exc.request_id,
             hint="Sign-in logs can only be read through Microsoft Graph in a tenant with Entra ID P1 or P2")
-    if exc.hint is None:
-        exc.hint = ("The app needs the Microsoft Graph application permission %s, with admin consent granted, "
-                    "and the tenant an Entra ID P1 or P2 licence" % PERMISSION)
+    # Replaces the generic one-permission hint of the Graph client: this API needs two.
+    exc.hint = PERMISSION_HINT
     return exc
 
 
-async def read_usage(graph, protocols, window_days, include_failures=True, users=None, now=None, max_events=0):
+def _custom_cloud_hint(exc):
+    # Microsoft does not document what a national cloud's Graph answers for this API (it is
+    # simply absent from them); 400 "Resource not found for the segment" and 404 are both
+    # plausible, so either gets the hint.
+    if exc.status in (400, 404) and exc.hint is None:
+        exc.hint = ("The sign-in logs API exists in Microsoft's worldwide cloud only: if graph_url is the "
+                    "Microsoft Graph of a national cloud (GCC High, DoD, 21Vianet), sign-in logs cannot be read "
+                    "there")
+    return exc
+
+
+async def read_usage(graph, protocols, window_days, include_failures=True, users=None, now=None, max_events=0,
+                     cloud=None):
     """Usage per protocol over the last ``window_days`` days, with the window and the events read.
 
     ``max_events`` (0: no limit) stops a protocol's listing after that many events; the logs
     come newest first, so only older sign-ins are left unread, and the protocol's ``complete``
     is false. Raises PermissionDeniedError saying whether the permission or the licence is missing.
+    ``cloud`` is the connection's; with ``custom``, an answer that the API is not there says why
+    it may not be.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
     since = window_start(window_days, now)
     collector = UsageCollector(include_failures, users)
     complete = {}
     for protocol in protocols:
-        params = {"$filter": signin_filter(protocol, since), "$select": ",".join(SIGNIN_SELECT),
-                  "$top": SIGNINS_PAGE_SIZE}
+        # $filter and $top only: Graph refuses $select (and every option the page does not document) here.
+        params = {"$filter": signin_filter(protocol, since), "$top": SIGNINS_PAGE_SIZE}
         complete[protocol.name], read = True, 0
         pages = graph.iter_pages(SIGNINS_PATH, params=params, operation="Read sign-in logs",
                                  target=protocol.client_app, permission=PERMISSION)
@@ -237,12 +293,16 @@ async def read_usage(graph, protocols, window_days, include_failures=True, users
                     break
         except PermissionDeniedError as exc:
             raise _premium_hint(exc) from None
+        except M365Error as exc:
+            if cloud == "custom":
+                raise _custom_cloud_hint(exc) from None
+            raise
         finally:
             await pages.aclose()
     result = collector.result(protocols)
     for name, entry in result.items():
         entry["complete"] = complete[name]
-    return dict(protocols=result, events_read=collector.events_read,
+    return dict(protocols=result, events_read=collector.events_read, sign_in_event_types=list(SIGN_IN_EVENT_TYPES),
                 window=dict(days=window_days, start=iso_utc(since), end=iso_utc(now)))
 
 
@@ -276,6 +336,8 @@ GUARD_ARGUMENT_SPEC = dict(
 
 def validate_guard_params(params):
     if params.get("usage_guard_days"):
+        check_cloud(params, "usage_guard_days",
+                    advice=": set usage_guard_days to 0 (off) in this cloud")
         validate_window(params["usage_guard_days"], option="usage_guard_days")
     elif params.get("usage_guard_days") is not None and params["usage_guard_days"] < 0:
         raise ConfigurationError("usage_guard_days must be 0 (off) or 1 to %d, got %d"
@@ -291,7 +353,7 @@ def guarded_settings(desired):
     return [name for name, value in desired.items() if _blocking(name, value) and protocols_for_setting(name)]
 
 
-async def usage_hold(graph, desired, days, acknowledged):
+async def usage_hold(graph, desired, days, acknowledged, cloud=None):
     """A ``hold`` for _reconcile.plan: keep a protocol on for mailboxes whose user signed in with it
     successfully in the last ``days`` days, unless the mailbox (address, GUID, user id or UPN) is
     acknowledged. Returns (hold or None, usage read).
@@ -300,7 +362,7 @@ async def usage_hold(graph, desired, days, acknowledged):
     if not days or not settings:
         return None, None
     protocols = [protocol for name in settings for protocol in protocols_for_setting(name)]
-    usage = await read_usage(graph, protocols, days, include_failures=False)
+    usage = await read_usage(graph, protocols, days, include_failures=False, cloud=cloud)
     recent = dict((name, recent_users(usage["protocols"], [p.name for p in protocols_for_setting(name)]))
                   for name in settings)
     accepted = set(name.strip().lower() for name in acknowledged or [] if name and name.strip())

@@ -106,8 +106,10 @@ options:
         window, and the users whose per-user MFA becomes V(enforced) while they still sign in with legacy
         protocols, which then fail for want of MFA. Protocols kept on by the usage guard of
         M(m365.admin.mailbox_protocols) are listed too.
-      - A failed result (no C(AuditLog.Read.All), no Entra ID P1 licence) gives an impact section that says
-        why usage could not be read. Leave the option unset for no impact section.
+      - A failed result (no C(AuditLog.Read.All) and C(Directory.Read.All), no Entra ID P1 licence) gives an
+        impact section that says why usage could not be read. A result refused for the cloud (GCC High, DoD and
+        21Vianet have no sign-in logs API) gives one that says usage is not available there, C(reason=cloud) in
+        C(report.json), as a note rather than an error. Leave the option unset for no impact section.
     type: dict
     default: {}
   fail_on_drift:

@@ -46,8 +46,15 @@ options:
         over HTTP and Outlook Anywhere for O(mapi), Exchange Web Services for O(ews), and Authenticated SMTP for
         O(smtp_auth=disabled), and for O(smtp_auth=inherit) when the mailbox had SMTP AUTH enabled.
       - V(0), the default, turns the guard off.
-      - Needs the Microsoft Graph permission C(AuditLog.Read.All) and an Entra ID P1 or P2 licence; without them
-        the task fails before changing anything.
+      - Needs the Microsoft Graph application permissions C(AuditLog.Read.All) and C(Directory.Read.All) (the
+        sign-in logs API requires both) and an Entra ID P1 or P2 licence; without them the task fails before
+        changing anything.
+      - The sign-in logs API exists in the worldwide cloud only. With O(cloud=usgov), O(cloud=usgov_dod) or
+        O(cloud=china), a non-zero value fails the task before any request, naming the cloud; set V(0) there.
+        With O(cloud=custom) the logs are read, and an answer that the API is missing says it may be a national
+        cloud.
+      - The logs list interactive sign-ins only; a client that only signs in non-interactively (with a refresh
+        token) is not seen, so the guard can miss it.
     type: int
     default: 0
   usage_acknowledged:
@@ -311,7 +318,7 @@ async def run(module, connection):
                      if _signins.disables(name, change.before.get(name), value))
         hold, _usage = await _signins.usage_hold(
             connection.graph(), dict((name, value) for name, value in desired.items() if name in losing),
-            module.params["usage_guard_days"], module.params["usage_acknowledged"])
+            module.params["usage_guard_days"], module.params["usage_acknowledged"], cloud=connection.settings.cloud)
 
     async def apply(changes):
         return await _cas.write_settings(exchange, changes)

@@ -15,10 +15,18 @@ description:
     and failed, when last, and the clients and devices the logs name.
   - Use it before turning a protocol off, to see who would be cut off, for example the people whose iPhone Mail
     syncs through Exchange ActiveSync, or the scanner that sends through authenticated SMTP.
-  - Reads one listing per protocol, filtered by the service on C(createdDateTime) and C(clientAppUsed), with
-    only the needed fields (C($select)) and 1,000 events per page. The listings are read one after another,
-    because the sign-in logs allow only a few requests per 10 seconds; throttled requests are retried after
-    the time the service asks for. Events are summed per user while the pages arrive.
+  - Reads one listing per protocol, filtered by the service on C(createdDateTime) and C(clientAppUsed), 1,000
+    events per page. It sends only the query options Microsoft documents for this API (C($filter), C($top) and
+    the C($skiptoken) of the next page); Graph refuses C($select) there, so every page holds whole events. The
+    listings are read one after another, because the sign-in logs allow only a few requests per 10 seconds;
+    throttled requests are retried after the time the service asks for. Events are summed per user while the
+    pages arrive.
+  - The v1.0 API lists B(interactive sign-ins only) (RV(sign_in_event_types)). Basic-authentication legacy
+    clients pass a password at each sign-in and are listed; a client that signs in non-interactively, with a
+    refresh token, is not, so the result is a lower bound of who uses a protocol.
+  - The sign-in logs API exists in Microsoft's worldwide cloud only (which includes GCC). With
+    O(cloud=usgov), O(cloud=usgov_dod) or O(cloud=china) the module fails before any request, saying so. With
+    O(cloud=custom) it reads, and a 400 or 404 answer gets a hint that the hosts may be a national cloud's.
   - Reads only; never changes the tenant.
 author:
   - m365.admin maintainers (@m365-admin)
@@ -67,9 +75,12 @@ options:
     type: int
     default: 0
 notes:
-  - "Microsoft Graph: the application permission C(AuditLog.Read.All) with admin consent, and a Microsoft Entra
-    ID P1 or P2 licence in the tenant. Without the licence Graph answers C(403
-    Authentication_RequestFromNonPremiumTenantOrB2CTenant), and the module says so."
+  - "Microsoft Graph: the application permissions C(AuditLog.Read.All) B(and) C(Directory.Read.All) with admin
+    consent (Microsoft documents that the sign-in logs API needs both; with only one Graph answers C(403
+    Authorization_RequestDenied)), and a Microsoft Entra ID P1 or P2 licence in the tenant. Without the licence
+    Graph answers C(403 Authentication_RequestFromNonPremiumTenantOrB2CTenant), and the module says so."
+  - "Clouds: worldwide (and GCC) only. Microsoft does not offer the sign-in logs API in US Government L4 (GCC
+    High), L5 (DoD) or China (21Vianet)."
   - Sign-in logs reach the API a few minutes after the sign-in.
 seealso:
   - module: m365.admin.mailbox_protocols
@@ -174,6 +185,14 @@ events_read:
   description: Sign-in events read from the logs.
   returned: always
   type: int
+sign_in_event_types:
+  description:
+    - The kinds of sign-in the logs read hold. The v1.0 API lists interactive sign-ins only, so this is always
+      V([interactive]); non-interactive sign-ins (refresh tokens) are not counted.
+  returned: always
+  type: list
+  elements: str
+  sample: ["interactive"]
 incomplete:
   description: The protocols whose listing O(max_events) cut short (empty when every event was read).
   returned: always
@@ -190,7 +209,7 @@ async def run(module, connection):
     protocols = [_signins.BY_NAME[name] for name in dict.fromkeys(params["protocols"])]
     usage = await _signins.read_usage(connection.graph(), protocols, params["window_days"],
                                       include_failures=params["include_failures"], users=params["users"],
-                                      max_events=params["max_events"])
+                                      max_events=params["max_events"], cloud=connection.settings.cloud)
     by_user = {}
     for name, entry in usage["protocols"].items():
         for user in entry["users"]:
@@ -200,7 +219,8 @@ async def run(module, connection):
         module.ansible.warn("max_events=%d stopped the listing of %s before the start of the window: users who "
                             "only signed in earlier are missing" % (params["max_events"], ", ".join(incomplete)))
     return dict(changed=False, protocols=usage["protocols"], users=by_user, window=usage["window"],
-                events_read=usage["events_read"], incomplete=incomplete)
+                events_read=usage["events_read"], incomplete=incomplete,
+                sign_in_event_types=usage["sign_in_event_types"])
 
 
 def main():

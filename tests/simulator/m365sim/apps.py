@@ -72,6 +72,8 @@ READER_ROLES = (
     "GroupMember.Read.All",
     "Policy.Read.All",
     "Organization.Read.All",
+    # Without Directory.Read.All: sign-in logs need both, so this app is refused them (403).
+    "AuditLog.Read.All",
     "Exchange.ManageAsApp",
 )
 

@@ -530,8 +530,25 @@ def _premium_refusal(ctx):
     return None
 
 
+# "List signIns" documents $top, $skiptoken and $filter only; Graph refuses any other query option
+# with the ASP.NET OData validator's message, named by its AllowedQueryOptions member.
+SIGNIN_QUERY_OPTIONS = ("$top", "$skiptoken", "$filter")
+QUERY_OPTION_NAMES = {"$select": "Select", "$orderby": "OrderBy", "$count": "Count", "$skip": "Skip",
+                      "$expand": "Expand", "$search": "Search", "$format": "Format"}
+
+
+def _undocumented_option(ctx):
+    for option in ctx.opts:
+        if option not in SIGNIN_QUERY_OPTIONS:
+            return ctx.error(400, "BadRequest",
+                             "Query option '%s' is not allowed. To allow it, set the 'AllowedQueryOptions' property "
+                             "on EnableQueryAttribute or QueryValidationSettings."
+                             % QUERY_OPTION_NAMES.get(option, option.lstrip("$")))
+    return None
+
+
 def list_signins(ctx):
-    refusal = _premium_refusal(ctx)
+    refusal = _premium_refusal(ctx) or _undocumented_option(ctx)
     if refusal is not None:
         return refusal
     cat = CATALOGS["v1.0"]
@@ -541,7 +558,6 @@ def list_signins(ctx):
         events, "signIn", props, lambda o, n: o.get(n), lambda o, sel: {k: o[k] for k in (sel or o.keys()) if k in o},
         "auditLogs/signIns", default_top=1000, max_top=1000, directory=False,
         extra_filter_ops={"createdDateTime": ["eq", "ge", "le"], "id": ["eq"], "isInteractive": ["eq"]},
-        orderby_default_ok=("createdDateTime",),
     )
 
 

@@ -300,6 +300,25 @@ def test_impact_without_usage_or_with_a_failed_read():
     failed = dict(failed=True, msg="Read sign-in logs failed: the tenant has no Microsoft Entra ID P1 or P2 licence")
     impact = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=failed)["impact"]
     assert impact["available"] is False and "P1 or P2" in impact["message"] and impact["total"] == 0
+    assert impact["reason"] == "failed"
+    assert _report.impact_headline(impact, "audit").startswith("Protocol usage could not be read: ")
+
+
+def test_impact_in_a_cloud_without_sign_in_logs():
+    # protocol_usage_info refuses a national cloud on option "cloud"; the role lets the run go on
+    # (failed_when), so the result may come with failed true or false.
+    message = ("Reading protocol usage needs the Microsoft Graph sign-in logs API (GET /auditLogs/signIns), which "
+               "Microsoft offers in the worldwide cloud only, not in cloud=usgov (US Government L4 (GCC High))")
+    for failed in (True, False):
+        usage = dict(failed=failed, msg=message, option="cloud", changed=False)
+        report = _report.build_report(TENANT, "audit", sample_controls(), TIME, usage=usage)
+        impact = report["impact"]
+        assert impact["available"] is False and impact["reason"] == "cloud" and impact["total"] == 0
+        assert impact["message"] == message
+        headline = _report.impact_headline(impact, "audit")
+        assert headline.startswith("Protocol usage is not available in this cloud") and "cloud=usgov" in headline
+        # The rest of the report is whole.
+        assert report["summary"]["controls"]["total"] == len(sample_controls())
 
 
 def test_impact_lists_what_the_usage_guard_kept_on():

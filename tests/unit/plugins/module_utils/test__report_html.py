@@ -140,4 +140,10 @@ def test_impact_section_tables_and_escaping():
     failed = render_html(_report.build_report(TENANT, "audit", sample_controls(), TIME,
                                               usage=dict(failed=True, msg="no licence")))
     assert "Protocol usage could not be read: no licence" in failed
+    assert '<div class="err">Protocol usage could not be read' in failed
+    # A cloud without sign-in logs is said as a note, not an error.
+    national = render_html(_report.build_report(TENANT, "audit", sample_controls(), TIME,
+                                                usage=dict(failed=True, option="cloud", msg="not in cloud=usgov")))
+    assert '<div class="note">Protocol usage is not available in this cloud' in national
+    assert "not in cloud=usgov" in national
     assert "Impact:" not in render_html(build(sample_controls()))

@@ -61,3 +61,27 @@ def test_collector_keeps_at_most_ten_clients():
                                  % index, "status": {"errorCode": 0}, "userAgent": "agent %d" % index})
     user = collector.result([protocol])["imap"]["users"][0]
     assert user["sign_ins"] == 15 and len(user["clients"]) == 10 and user["last_sign_in"] == "2026-05-01T00:00:14Z"
+
+
+@pytest.mark.parametrize("cloud", ["usgov", "usgov_dod", "china"])
+def test_national_clouds_have_no_sign_in_logs(cloud):
+    with pytest.raises(ConfigurationError) as info:
+        _signins.validate_usage_params(dict(cloud=cloud, window_days=30, protocols=["imap"]))
+    assert info.value.option == "cloud" and "cloud=%s" % cloud in info.value.message
+    with pytest.raises(ConfigurationError) as info:
+        _signins.validate_guard_params(dict(cloud=cloud, usage_guard_days=7))
+    assert info.value.option == "cloud" and "cloud=%s" % cloud in info.value.message
+    assert "set usage_guard_days to 0" in info.value.message
+    # The guard off needs no logs: accepted in every cloud.
+    _signins.validate_guard_params(dict(cloud=cloud, usage_guard_days=0))
+
+
+@pytest.mark.parametrize("cloud", ["public", "custom", None])
+def test_worldwide_and_custom_clouds_may_read(cloud):
+    _signins.validate_usage_params(dict(cloud=cloud, window_days=30, protocols=["imap"]))
+    _signins.validate_guard_params(dict(cloud=cloud, usage_guard_days=7))
+
+
+def test_permission_names_both_permissions():
+    assert _signins.PERMISSIONS == ("AuditLog.Read.All", "Directory.Read.All")
+    assert "AuditLog.Read.All and Directory.Read.All" in _signins.PERMISSION_HINT

@@ -60,8 +60,13 @@ def signin_event(upn, client, when, code=0, os_name="", agent="BAV2ROPC"):
             "deviceDetail": {"operatingSystem": os_name, "browser": ""}, "userAgent": agent}
 
 
+# "List signIns" documents these query options only; Graph answers any other with 400.
+SIGNIN_QUERY_OPTIONS = ("$filter", "$top", "$skiptoken")
+
+
 class SignInLog(object):
-    """Answers GET /auditLogs/signIns like Graph: filter on clientAppUsed, pages of $top with a nextLink."""
+    """Answers GET /auditLogs/signIns like Graph: filter on clientAppUsed, pages of $top with a nextLink,
+    400 for a query option the API does not document ($select, $orderby, ...)."""
 
     def __init__(self, events, page=None, error=None):
         self.events = events
@@ -75,6 +80,12 @@ class SignInLog(object):
             return self.error
         query = parse_qs(urlsplit(url).query)
         self.queries.append(query)
+        refused = sorted(name for name in query if name.lower() not in SIGNIN_QUERY_OPTIONS)
+        if refused:
+            return 400, {"error": {"code": "BadRequest", "message": "Query option '%s' is not allowed. To allow it, "
+                                   "set the 'AllowedQueryOptions' property on EnableQueryAttribute or "
+                                   "QueryValidationSettings." % refused[0].lstrip("$").title(),
+                                   "innerError": {"request-id": "rid-400"}}}
         flt = query["$filter"][0]
         client = flt.split("clientAppUsed eq '", 1)[1].rstrip("'")
         since = flt.split("createdDateTime ge ", 1)[1].split(" ", 1)[0]

@@ -166,3 +166,19 @@ def test_usage_guard_days_validated():
                                               dict(all_mailboxes=True, imap=False, usage_guard_days=45),
                                               guard_tenant())
     assert failed and "usage_guard_days must be between 1 and 30" in result["msg"]
+
+
+def test_usage_guard_refused_in_a_cloud_without_sign_in_logs():
+    # GCC High has no sign-in logs API: the guard cannot work there, and says so before any request.
+    log, fake = guard_log(), guard_tenant()
+    result, failed, made = run_with_exchange(
+        mailbox_protocols.main, dict(all_mailboxes=True, activesync=False, usage_guard_days=7, cloud="usgov"), fake,
+        log)
+    assert failed and result["option"] == "cloud"
+    assert "usage_guard_days" in result["msg"] and "cloud=usgov" in result["msg"]
+    assert made == [] and log.queries == [] and fake.sets == []
+    # With the guard off the same task runs in that cloud.
+    done, failed, _made = run_with_exchange(
+        mailbox_protocols.main, dict(all_mailboxes=True, activesync=False, cloud="usgov", _ansible_check_mode=True),
+        fake)
+    assert not failed and done["summary"]["changed"] == 4
