@@ -29,8 +29,9 @@ SCHEMA_VERSION = 1
 GENERATOR = "m365.admin.baseline_report"
 MODES = ("audit", "enforce")
 STATUSES = ("compliant", "drift", "remediated", "error", "skipped")
-FORMATS = ("json", "junit", "markdown", "html")
-FILE_NAMES = {"json": "report.json", "junit": "junit.xml", "markdown": "report.md", "html": "report.html"}
+FORMATS = ("json", "junit", "markdown", "html", "csv")
+FILE_NAMES = {"json": "report.json", "junit": "junit.xml", "markdown": "report.md", "html": "report.html",
+              "csv": "findings.csv"}
 COUNT_KEYS = ("targets", "compliant", "changed", "failed")
 # Keys never copied from a result, at any depth: they echo the task's options.
 NEVER_COPIED = frozenset(("invocation", "module_args"))
@@ -134,7 +135,8 @@ def build_control(control, mode):
     items = _loop_items(result)
     outcomes = [_outcome(item, title) for item in (items if items is not None else [result]) if item]
     entry = dict(id=control["id"], title=title, category=control.get("category") or "other",
-                 description=control.get("description") or "", status=status, message="",
+                 description=control.get("description") or "", frameworks=frameworks(control), status=status,
+                 message="",
                  counts=dict.fromkeys(COUNT_KEYS, 0), changes=[], failures=[], missing={}, skipped_changes=[])
     messages = []
     for outcome in outcomes:
@@ -151,6 +153,24 @@ def build_control(control, mode):
     elif status == "skipped":
         entry["message"] = str(result.get("skip_reason") or "skipped")
     return entry
+
+
+def frameworks(control):
+    """The framework recommendations a control implements, as [{framework, id}], in a stable order."""
+    entries = []
+    for entry in control.get("frameworks") or []:
+        if not isinstance(entry, dict) or not entry.get("framework") or not entry.get("id"):
+            raise ValueError("control %s: each frameworks entry needs a framework and an id, got %r"
+                             % (control.get("id"), entry))
+        pair = dict(framework=str(entry["framework"]), id=str(entry["id"]))
+        if pair not in entries:
+            entries.append(pair)
+    return entries
+
+
+def frameworks_text(control):
+    """"CIS M365 v4.0.0 6.5.4, CISA SCuBA MS.EXO.5.1v1", or an empty string."""
+    return ", ".join("%s %s" % (entry["framework"], entry["id"]) for entry in control.get("frameworks") or [])
 
 
 def validate_controls(controls):

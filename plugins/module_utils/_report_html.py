@@ -21,6 +21,7 @@ from ansible_collections.m365.admin.plugins.module_utils._report import (
     change_verb,
     display_time,
     entry_label,
+    frameworks_text,
     impact_headline,
     impact_heading,
     impact_mfa_heading,
@@ -283,6 +284,8 @@ def _controls_table(report):
         for control in controls:
             counts = control["counts"]
             description = '<div class="desc">%s</div>' % esc(control["description"]) if control["description"] else ""
+            if control.get("frameworks"):
+                description += '<div class="desc">%s</div>' % esc(frameworks_text(control))
             rows.append('<tr><td>%s</td><td><span class="cid">%s</span><div>%s</div>%s</td>%s</tr>' % (
                 pill(control["status"]), esc(control["id"]), esc(control["title"]), description,
                 "".join('<td class="num">%s</td>' % num(counts[key])

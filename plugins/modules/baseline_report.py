@@ -11,7 +11,7 @@ short_description: Write the tenant baseline's audit or enforcement report (JSON
 version_added: 0.1.0
 description:
   - Turns the registered results of the baseline's tasks, one per control, into report files for one tenant
-    in O(dest) - C(report.json), C(junit.xml), C(report.md) and C(report.html).
+    in O(dest) - C(report.json), C(junit.xml), C(report.md), C(report.html) and C(findings.csv).
   - Each control gets a status. V(error) when its task failed, V(skipped) when it was skipped. Otherwise, in an
     audit (O(mode=audit), the baseline ran in check mode), V(drift) when the task would change something, and
     in an enforcing run (O(mode=enforce)), V(remediated) when it changed something. A control whose task
@@ -42,12 +42,17 @@ options:
     required: true
   formats:
     description:
-      - The files to write. V(json) is C(report.json), V(junit) is C(junit.xml), V(markdown) is C(report.md)
-        and V(html) is C(report.html).
+      - The files to write. V(json) is C(report.json), V(junit) is C(junit.xml), V(markdown) is C(report.md),
+        V(html) is C(report.html) and V(csv) is C(findings.csv).
+      - C(findings.csv) has one row per finding of every control, for a spreadsheet or a GRC tool - each setting
+        a target would change (audit) or changed (enforce), each failed target, each setting kept by the usage
+        guard, each name not found, and each control that failed as a whole - with the control's frameworks.
+        Like C(report.json), it lists every one. A cell that a spreadsheet would read as a formula starts with
+        C(').
     type: list
     elements: str
-    choices: [json, junit, markdown, html]
-    default: [json, junit, markdown, html]
+    choices: [json, junit, markdown, html, csv]
+    default: [json, junit, markdown, html, csv]
   tenant:
     description:
       - The tenant the report is about. The registered result of M(m365.admin.tenant_info) can be given
@@ -89,6 +94,25 @@ options:
         description: The desired state in words, shown beside the control.
         type: str
         default: ""
+      frameworks:
+        description:
+          - The recommendations of security frameworks the control implements, shown beside it in every format
+            and in its own column of C(findings.csv).
+          - For example V({"framework": "CIS M365 v4.0.0", "id": "6.5.4"}) or
+            V({"framework": "CISA SCuBA", "id": "MS.EXO.5.1v1"}).
+        type: list
+        elements: dict
+        default: []
+        version_added: 0.2.0
+        suboptions:
+          framework:
+            description: The framework and its version.
+            type: str
+            required: true
+          id:
+            description: The recommendation's identifier in that framework.
+            type: str
+            required: true
       result:
         description:
           - The registered result of the control's task. This can be a bulk module's result (with C(summary),
@@ -200,7 +224,8 @@ files:
   returned: always
   type: dict
   sample: {"json": "reports/contoso/report.json", "junit": "reports/contoso/junit.xml",
-           "markdown": "reports/contoso/report.md", "html": "reports/contoso/report.html"}
+           "markdown": "reports/contoso/report.md", "html": "reports/contoso/report.html",
+    "csv": "reports/contoso/findings.csv"}
 summary:
   description: Counts over every control.
   returned: always
@@ -242,13 +267,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.m365.admin.plugins.module_utils import _report
 from ansible_collections.m365.admin.plugins.module_utils._report_html import render_html
-from ansible_collections.m365.admin.plugins.module_utils._report_text import render_junit, render_markdown
+from ansible_collections.m365.admin.plugins.module_utils._report_text import render_csv, render_junit, render_markdown
 
 RENDERERS = {
     "json": lambda report, max_items: _report.render_json(report),
     "junit": render_junit,
     "markdown": render_markdown,
     "html": render_html,
+    "csv": render_csv,
 }
 
 ARGUMENT_SPEC = dict(
@@ -262,6 +288,10 @@ ARGUMENT_SPEC = dict(
         category=dict(type="str", default="other"),
         description=dict(type="str", default=""),
         result=dict(type="dict", required=True),
+        frameworks=dict(type="list", elements="dict", default=[], options=dict(
+            framework=dict(type="str", required=True),
+            id=dict(type="str", required=True),
+        )),
     )),
     fail_on_drift=dict(type="bool", default=False),
     max_items=dict(type="int", default=1000),

@@ -142,8 +142,9 @@ def test_json_is_stable_and_complete():
                                   default_domain="contoso.com")
     mfa = [entry for entry in data["controls"] if entry["id"] == "mfa.per_user"][0]
     assert len(mfa["changes"]) == 3000
-    assert sorted(mfa) == ["category", "changes", "counts", "description", "failures", "id", "message", "missing",
-                           "skipped_changes", "status", "title"]
+    assert sorted(mfa) == ["category", "changes", "counts", "description", "failures", "frameworks", "id", "message",
+                           "missing", "skipped_changes", "status", "title"]
+    assert mfa["frameworks"] == []
 
 
 def test_tenant_falls_back_to_the_initial_domain():

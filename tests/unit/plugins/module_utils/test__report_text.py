@@ -2,13 +2,24 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+import csv
+import io
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from ansible_collections.m365.admin.plugins.module_utils import _report
-from ansible_collections.m365.admin.plugins.module_utils._report_text import md, render_junit, render_markdown
+from ansible_collections.m365.admin.plugins.module_utils._report_text import (
+    CSV_COLUMNS,
+    md,
+    render_csv,
+    render_junit,
+    render_markdown,
+)
 from ansible_collections.m365.admin.tests.unit.report_samples import (
     TENANT,
     bulk,
+    mailbox_changes,
     sample_controls,
     sample_usage,
     user_changes,
@@ -144,3 +155,85 @@ def test_markdown_impact_section():
                                                   usage=dict(failed=True, msg="no AuditLog.Read.All")))
     assert "Protocol usage could not be read: no AuditLog.Read.All" in failed
     assert "## Impact" not in render_markdown(build(sample_controls()))
+
+
+# Frameworks and findings.csv.
+
+CIS_SMTP = dict(framework="CIS M365 v4.0.0", id="6.5.4")
+SCUBA_SMTP = dict(framework="CISA SCuBA", id="MS.EXO.5.1v1")
+
+
+def with_frameworks(controls):
+    for control in controls:
+        if control["id"] == "mail.smtp_auth_org":
+            control["frameworks"] = [CIS_SMTP, SCUBA_SMTP]
+    return controls
+
+
+def test_a_controls_frameworks_are_shown_in_junit_and_markdown():
+    report = build(with_frameworks(sample_controls()))
+    assert [c["frameworks"] for c in report["controls"] if c["id"] == "mail.smtp_auth_org"] == [[CIS_SMTP, SCUBA_SMTP]]
+    names = [case.get("name") for case in ET.fromstring(render_junit(report)).iter("testcase")]
+    assert "mail.smtp_auth_org: SMTP AUTH disabled for the organization [CIS M365 v4.0.0 6.5.4, CISA SCuBA " \
+           "MS.EXO.5.1v1]" in names
+    assert "mfa.per_user: Per-user MFA enforced" in names
+    markdown = render_markdown(report)
+    assert "SMTP AUTH disabled for the organization (CIS M365 v4.0.0 6.5.4, CISA SCuBA MS.EXO.5.1v1)" in markdown
+
+
+def test_a_frameworks_entry_without_an_id_is_refused():
+    controls = sample_controls()
+    controls[0]["frameworks"] = [dict(framework="CIS M365 v4.0.0")]
+    with pytest.raises(ValueError, match="guardrails.security_defaults: each frameworks entry needs a framework and an id"):
+        build(controls)
+
+
+def csv_rows(report):
+    return list(csv.DictReader(io.StringIO(render_csv(report))))
+
+
+def test_csv_has_a_row_per_changed_setting_failure_and_failed_control():
+    report = build(with_frameworks(sample_controls(users=3, mailboxes=2)))
+    rows = csv_rows(report)
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    by_control = {}
+    for row in rows:
+        by_control.setdefault(row["control_id"], []).append(row)
+    # Three users, one setting each; two mailboxes, one row per setting that changes.
+    assert [(r["finding"], r["target"], r["before"], r["after"]) for r in by_control["mfa.per_user"]] == [
+        ("drift", "user%05d@contoso.com" % i, "disabled", "enforced") for i in range(3)]
+    mailbox_settings = sum(len(_report.value_changes(c)) for c in report["controls"][4]["changes"])
+    assert len(by_control["mail.protocols.default"]) == mailbox_settings >= 2
+    assert all(r["setting"] for r in by_control["mail.protocols.default"])
+    # The failed control has no target: one row with its message and its frameworks.
+    (smtp,) = by_control["mail.smtp_auth_org"]
+    assert (smtp["finding"], smtp["control_status"], smtp["frameworks"]) == (
+        "error", "error", "CIS M365 v4.0.0 6.5.4, CISA SCuBA MS.EXO.5.1v1")
+    assert "403 Forbidden" in smtp["detail"]
+    # Compliant and skipped controls have no finding.
+    assert "mail.protocols.exception.scanners" not in by_control and "guardrails.ca.require_mfa_admins" not in by_control
+    assert set(r["tenant"] for r in rows) == {_report.tenant_label(report)} and set(r["mode"] for r in rows) == {"audit"}
+
+
+def test_csv_lists_every_finding_whatever_max_items_says():
+    report = build(sample_controls(users=1500, mailboxes=0))
+    assert len([r for r in csv_rows(report) if r["control_id"] == "mfa.per_user"]) == 1500
+
+
+def test_csv_rows_of_an_enforcing_run_are_remediations_and_failures_keep_their_status():
+    failures = [dict(mailbox="gone@contoso.com", status=404, error="ManagementObjectNotFoundException: not found")]
+    controls = [dict(id="mail.protocols.default", title="Default", category="mail_protocols",
+                     result=bulk(mailbox_changes(1), 10, failures=failures, failed=True))]
+    rows = csv_rows(build(controls, mode="enforce"))
+    assert set(r["finding"] for r in rows) == {"remediated", "failure"}
+    (failure,) = [r for r in rows if r["finding"] == "failure"]
+    assert failure["target"] == "gone@contoso.com" and failure["detail"].startswith("[404] ManagementObject")
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text():
+    failures = [dict(mailbox="=HYPERLINK(\"http://x\")@contoso.com", status=400, error="-1+1 @evil")]
+    controls = [dict(id="mail.protocols.default", title="+cmd", category="mail_protocols",
+                     result=bulk([], 10, failures=failures, failed=True))]
+    (row,) = [r for r in csv_rows(build(controls)) if r["finding"] == "failure"]
+    assert row["target"].startswith("'=") and row["control_title"] == "'+cmd"
+    assert row["detail"] == "[400] -1+1 @evil"  # starts with "[": not a formula

@@ -11,7 +11,7 @@ from ansible_collections.m365.admin.plugins.modules import baseline_report
 from ansible_collections.m365.admin.tests.unit.m365_helpers import run_module
 from ansible_collections.m365.admin.tests.unit.report_samples import SECRET, TENANT, bulk, sample_controls, sample_usage
 
-FILES = ["junit.xml", "report.html", "report.json", "report.md"]
+FILES = ["findings.csv", "junit.xml", "report.html", "report.json", "report.md"]
 
 
 def run(dest, controls=None, time="2026-05-01T10:20:30Z", **args):
@@ -39,7 +39,8 @@ def test_writes_every_file_and_returns_status_and_summary(tmp_path):
     assert not failed and result["changed"] is True
     assert sorted(os.listdir(str(dest))) == FILES
     assert result["files"] == dict(json=str(dest / "report.json"), junit=str(dest / "junit.xml"),
-                                   markdown=str(dest / "report.md"), html=str(dest / "report.html"))
+                                   markdown=str(dest / "report.md"), html=str(dest / "report.html"),
+                                   csv=str(dest / "findings.csv"))
     assert result["status"]["mfa.per_user"] == "drift"
     assert result["status"]["mail.smtp_auth_org"] == "error"
     assert result["status"]["guardrails.ca.require_mfa_admins"] == "skipped"
