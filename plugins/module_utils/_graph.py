@@ -41,6 +41,8 @@ BATCH_SIZE = 20
 PAGE_SIZE = 999
 RETRYABLE_ITEM_STATUS = frozenset([429, 503, 504])
 ITEM_MAX_ATTEMPTS = 8
+# The header that, with $count=true, makes a directory query an advanced query.
+ADVANCED_QUERY_HEADERS = {"ConsistencyLevel": "eventual"}
 UPN_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
@@ -452,11 +454,17 @@ class GraphClient(object):
         return found, missing
 
     async def transitive_user_members(self, group_id, select, operation="List group members"):
-        """Every user in the group, through nested groups."""
+        """Every user in the group, through nested groups.
+
+        The OData cast of ``transitiveMembers`` is an advanced query: Graph answers it only
+        with ``ConsistencyLevel: eventual`` and ``$count=true``, and refuses it otherwise
+        (400 ``Request_UnsupportedQuery``). The header is sent again with every next link.
+        Advanced queries read an index that can lag recent membership changes by a little.
+        """
         return await self.get_all(
             "/groups/%s/transitiveMembers/microsoft.graph.user" % group_id,
-            params={"$select": ",".join(select)}, operation=operation, target=group_id,
-            permission="GroupMember.Read.All")
+            params={"$count": "true", "$select": ",".join(select)}, headers=dict(ADVANCED_QUERY_HEADERS),
+            operation=operation, target=group_id, permission="GroupMember.Read.All")
 
 
 def quote_key(identifier):

@@ -199,6 +199,9 @@ class FakeGraphTenant(object):
                 responses.append(response)
             return 200, {"responses": responses}
         if "/transitiveMembers/" in url:
+            # As Graph: the OData cast of transitiveMembers is an advanced query.
+            if headers.get("ConsistencyLevel") != "eventual" or "$count=true" not in url:
+                return 400, graph_error("Request_UnsupportedQuery", "advanced query parameters missing")
             gid = url.split("/groups/")[1].split("/")[0]
             for _name, (group_id, members) in self.groups.items():
                 if group_id == gid:
