@@ -8,14 +8,12 @@
 normalising comparison, the lockout guard, and paced calls.
 
 Microsoft limits Conditional Access to about one request per second per tenant, for all apps
-together, and its 429 answers carry no Retry-After. Two layers deal with that:
-
-* every call here goes through one ``Pacer``, so a module run never sends two Conditional
-  Access requests less than ``MIN_INTERVAL`` apart and never provokes throttling by itself;
-* a 429 that happens anyway (another app, or the previous task a moment ago) is first retried
-  by the HTTP pipeline (kiota's RetryHandler, exponential back-off when there is no
-  Retry-After); if the pipeline gives up, it is sent again here, through the pacer, after a
-  longer back-off (``THROTTLE_RETRIES`` times), so a burst from other apps is outlasted.
+together, and its 429 answers carry no Retry-After. Every call here goes through one ``Pacer``,
+so a module run never sends two Conditional Access requests less than ``MIN_INTERVAL`` apart and
+never provokes throttling by itself. A 429 that happens anyway (another app, or the previous
+task a moment ago) is retried by its one owner, the HTTP pipeline (``_http.ServiceSession``:
+exponential back-off from one second, since there is no Retry-After, ``_http.MAX_SENDS`` sends
+in all); nothing here sends a request again (docs/reliability.md).
 
 Graph returns a policy in its full shape: every array present (often empty) and ``null`` for
 absent complex members. A task states only some of it, so the comparison looks only at the
@@ -35,10 +33,9 @@ from ansible_collections.m365.admin.plugins.module_utils._connection import is_g
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ConfigurationError,
     NotFoundError,
-    ThrottledError,
     TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._graph import UPN_RE, retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._graph import UPN_RE
 
 POLICIES_PATH = "/identity/conditionalAccess/policies"
 READ_PERMISSION = "Policy.Read.All"
@@ -47,9 +44,6 @@ WRITE_PERMISSION = "Policy.Read.All and Policy.ReadWrite.ConditionalAccess"
 # Seconds between two Conditional Access requests of one run: Microsoft allows one per second
 # per tenant; the margin absorbs the time the service takes to count a request.
 MIN_INTERVAL = 1.1
-# A throttled Conditional Access request is sent again this often, after 1, 2, 4, 8, 16 and 30
-# seconds (plus jitter): about a minute in all.
-THROTTLE_RETRIES = 6
 
 # The module's policy_state -> Graph's state.
 POLICY_STATES = {
@@ -110,8 +104,7 @@ class Pacer(object):
     """Keeps calls made inside ``async with pacer:`` at least ``interval`` seconds apart.
 
     The interval runs from the end of one call to the start of the next, so the service has
-    always counted the previous request. ``hold(seconds)`` makes the next call wait longer
-    (a back-off after a throttled answer).
+    always counted the previous request.
     """
 
     def __init__(self, interval=MIN_INTERVAL, clock=time.monotonic, sleep=None):
@@ -120,20 +113,13 @@ class Pacer(object):
         self._clock = clock
         self._sleep = sleep
         self._last = None
-        self._not_before = None
         self._lock = None
-
-    def hold(self, seconds):
-        self._not_before = self._clock() + seconds
 
     async def __aenter__(self):
         if self._lock is None:
             self._lock = asyncio.Lock()
         await self._lock.acquire()
-        earliest = [] if self._last is None else [self._last + self.interval]
-        if self._not_before is not None:
-            earliest.append(self._not_before)
-        delay = max(earliest) - self._clock() if earliest else 0.0
+        delay = self._last + self.interval - self._clock() if self._last is not None else 0.0
         if delay > 0:
             self.waited += delay
             await (self._sleep or asyncio.sleep)(delay)
@@ -152,23 +138,13 @@ class ConditionalAccessPolicies(object):
         self.graph = graph
         self.pacer = pacer or Pacer()
         self.requests_sent = 0
-        self.throttled = 0
 
     async def _request(self, method, path, operation, target=None, body=None, permission=READ_PERMISSION, safe=None):
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self.pacer:
-                    self.requests_sent += 1
-                    return await self.graph.request(method, path, body=body, operation=operation, target=target,
-                                                    permission=permission, safe=safe)
-            except ThrottledError:
-                # A 429 means the request was not processed, so even a POST may be sent again.
-                self.throttled += 1
-                if attempt > THROTTLE_RETRIES:
-                    raise
-                self.pacer.hold(retry_after_seconds({}, attempt))
+        # The pipeline's back-off (one second and more) keeps its own retries inside the pace.
+        async with self.pacer:
+            self.requests_sent += 1
+            return await self.graph.request(method, path, body=body, operation=operation, target=target,
+                                            permission=permission, safe=safe)
 
     async def list(self):
         """Every policy of the tenant, following @odata.nextLink."""

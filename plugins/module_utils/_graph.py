@@ -14,8 +14,11 @@ from msgraph-core, on purpose:
   ``dependsOn`` and keeps the version segment in item URLs (``/beta/users/...`` inside a
   ``/beta/$batch``), which Graph resolves to the wrong path. An envelope is a few lines of
   documented JSON; items here always carry URLs relative to the version root.
-* Per-item retry. The HTTP pipeline retries a throttled *request*; inside a batch that was
-  answered 200, a throttled *item* (status 429 with its own Retry-After) is ours to retry.
+* Per-item retry. A batch's items are retried here, by the round sender, whatever refused
+  them: the item (429 with its own Retry-After, 503, 504, 401, an answer missing) or the
+  whole envelope (429, 503, 504, a lost answer to reads). Envelopes are sent with the HTTP
+  pipeline's retries off, so no item is sent more than ITEM_MAX_ATTEMPTS times in all.
+  Who retries what, and how often, is in docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -36,11 +39,17 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ThrottledError,
     TransportError,
 )
+# retry_after_seconds is the collection's one Retry-After rule; the Exchange and PSRP clients
+# import it from here too.
+from ansible_collections.m365.admin.plugins.module_utils._http import MAX_SENDS, retry_after_seconds
 
 BATCH_SIZE = 20
 PAGE_SIZE = 999
 RETRYABLE_ITEM_STATUS = frozenset([429, 503, 504])
-ITEM_MAX_ATTEMPTS = 8
+# One bound for every reason an item is sent again (docs/reliability.md).
+ITEM_MAX_ATTEMPTS = MAX_SENDS
+# The header that, with $count=true, makes a directory query an advanced query.
+ADVANCED_QUERY_HEADERS = {"ConsistencyLevel": "eventual"}
 UPN_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
@@ -251,17 +260,6 @@ def lost_reads_again(exc, indices, attempts, max_attempts):
     return retry
 
 
-def retry_after_seconds(headers, attempt):
-    """Seconds to wait before retrying: the Retry-After header, else exponential back-off."""
-    for key, value in (headers or {}).items():
-        if key.lower() == "retry-after":
-            try:
-                return max(0.0, float(str(value).strip()))
-            except ValueError:
-                break
-    return min(0.5 * 2 ** attempt + random.random() * 0.5, 30.0)
-
-
 class GraphClient(object):
     """Graph calls for one module run. Every method raises typed errors from _errors."""
 
@@ -326,9 +324,10 @@ class GraphClient(object):
     async def batch(self, requests, version="v1.0", operation="Graph batch", idempotent=None):
         """Send requests through $batch, 20 per envelope, several envelopes in flight.
 
-        Returns one BatchResult per request, in order. Items answered 429/503/504 are sent
-        again after their own Retry-After (or a back-off), up to ITEM_MAX_ATTEMPTS times; what
-        still fails is returned as it was answered, for the caller to report per item.
+        Returns one BatchResult per request, in order. Items answered 429/503/504, or in an
+        envelope answered so, are sent again after the Retry-After (or a back-off), up to
+        ITEM_MAX_ATTEMPTS sends in all; what still fails is returned as it was answered, for
+        the caller to report per item.
         """
         if idempotent is None:
             idempotent = all(r.method == "GET" for r in requests)
@@ -356,8 +355,10 @@ class GraphClient(object):
                     return deferred
                 self.batch_requests_sent += 1
                 try:
+                    # The round sender owns the retries of its items: the pipeline does not
+                    # send the envelope again (that would multiply the sends of each item).
                     response = await self.session.request("POST", batch_url, json_body=envelope,
-                                                          operation=operation, safe=idempotent)
+                                                          operation=operation, safe=idempotent, retry=False)
                 except OutcomeUnknownError as exc:
                     # The envelope's answer was lost after it was sent: the writes in it may or may
                     # not have been applied. Never sent again blindly: the caller verifies them.
@@ -367,6 +368,10 @@ class GraphClient(object):
                     return []
                 except TransportError as exc:
                     return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
+            if response.status in RETRYABLE_ITEM_STATUS:
+                # The envelope was refused before its items ran (a 504 to writes is raised as an
+                # unknown outcome by the session): each item counts one send.
+                return self._refused_envelope(response, indices, results, attempts)
             raise_for_status(response.status, response.body, operation, text=response.text,
                              request_id=response.request_id)
             answered = {}
@@ -397,6 +402,16 @@ class GraphClient(object):
         await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency,
                              pressure=pressure)
         return results
+
+    @staticmethod
+    def _refused_envelope(response, indices, results, attempts):
+        retry = []
+        for index in indices:
+            attempts[index] += 1
+            results[index] = BatchResult(response.status, dict(response.headers or {}), response.body)
+            if attempts[index] < ITEM_MAX_ATTEMPTS:
+                retry.append((index, retry_after_seconds(response.headers, attempts[index]), response.status == 429))
+        return retry
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):
         """Look users up by UPN or object id. Returns ({identifier: user}, [missing identifiers])."""
@@ -452,11 +467,17 @@ class GraphClient(object):
         return found, missing
 
     async def transitive_user_members(self, group_id, select, operation="List group members"):
-        """Every user in the group, through nested groups."""
+        """Every user in the group, through nested groups.
+
+        The OData cast of ``transitiveMembers`` is an advanced query: Graph answers it only
+        with ``ConsistencyLevel: eventual`` and ``$count=true``, and refuses it otherwise
+        (400 ``Request_UnsupportedQuery``). The header is sent again with every next link.
+        Advanced queries read an index that can lag recent membership changes by a little.
+        """
         return await self.get_all(
             "/groups/%s/transitiveMembers/microsoft.graph.user" % group_id,
-            params={"$select": ",".join(select)}, operation=operation, target=group_id,
-            permission="GroupMember.Read.All")
+            params={"$count": "true", "$select": ",".join(select)}, headers=dict(ADVANCED_QUERY_HEADERS),
+            operation=operation, target=group_id, permission="GroupMember.Read.All")
 
 
 def quote_key(identifier):

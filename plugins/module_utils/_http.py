@@ -6,18 +6,26 @@
 
 """HTTP for Graph and Exchange: one httpx client per service and module run.
 
-The request pipeline is kiota's (msgraph-core's for Graph): its RetryHandler retries 429,
-503 and 504 and honours Retry-After, its RedirectHandler follows redirects. On top of it
-this file adds what the pipeline does not do: bearer tokens per scope (refreshed once on a
-401), TLS trust that an extra CA can extend but never disable, a bounded retry of requests
-that never got an answer, and typed errors for answers that are not usable.
+The request pipeline is kiota's (msgraph-core's for Graph) without its RetryHandler: the
+RedirectHandler follows redirects, the telemetry handler tags Graph requests. On top of it
+this file adds bearer tokens per scope (refreshed on a 401), TLS trust that an extra CA can
+extend but never disable, typed errors for answers that are not usable, and the retries of
+one request: ``ServiceSession.request`` sends a request again when the service said it did not
+process it (429, 503; 504 too when the request is safe to repeat) and when its answer was lost
+(safe requests only). Each kind of retry has one owner and one bound in the whole collection;
+the table is in docs/reliability.md. ``retry_after_seconds`` is the one Retry-After rule that
+every layer uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
 import json
 import os
+import random
+import re
 import ssl
 import tempfile
 import traceback
@@ -34,9 +42,10 @@ try:
     import certifi
     import httpx
     from kiota_http.kiota_client_factory import KiotaClientFactory
+    from kiota_http.middleware import RetryHandler
     from kiota_http.middleware.middleware import REQUEST_OPTIONS_KEY
-    from kiota_http.middleware.options import RetryHandlerOption
     from msgraph_core import GraphClientFactory
+    from msgraph_core.middleware import GraphTelemetryHandler
 except ImportError:
     HTTP_IMPORT_ERROR = traceback.format_exc()
 
@@ -47,19 +56,62 @@ else:
 
 USER_AGENT = "m365.admin-ansible-collection/0.1.0"
 
-# The kiota RetryHandler's own limit is 10; tenant-scale runs meet throttling often.
-MAX_RETRIES = 8
-# Base seconds the RetryHandler adds to its exponential back-off when no Retry-After is given.
-RETRY_BASE_DELAY = 1.0
+# Retry bounds, one per kind (docs/reliability.md):
+# A request, or a batch item, is sent at most this many times in all while the service answers
+# that it did not process it (429, 503; 504 for what is safe to repeat). Requests: this file;
+# batch items: the round sender of the client that batches them.
+MAX_SENDS = 8
 # A request refused with 401 is sent again with a new token at most this often.
 BEARER_REFRESHES = 2
-# Answers lost in transit (dropped connection, timeout) are retried this often when safe.
+# A connection that failed (never made, or the answer lost for a safe request) is tried again
+# this often.
 TRANSPORT_RETRIES = 3
+# Waits: Retry-After as asked, never more than RETRY_AFTER_CAP seconds; without one, an
+# exponential back-off from BACKOFF_BASE seconds, at most BACKOFF_CAP, plus up to BACKOFF_JITTER.
+RETRY_AFTER_CAP = 180.0
+BACKOFF_BASE = 1.0
+BACKOFF_CAP = 30.0
+BACKOFF_JITTER = 0.5
 
 SAFE_METHODS = frozenset(["GET", "HEAD", "OPTIONS"])
 # Answers that say the service did not act on the request, so that even a write may be sent
 # again. A 504 (gateway timeout) says nothing of the kind: for a write its outcome is unknown.
 NOT_PROCESSED_STATUS = frozenset([429, 503])
+# What a request that is safe to repeat is sent again for.
+RETRYABLE_STATUS = frozenset([429, 503, 504])
+_DELAY_SECONDS_RE = re.compile(r"^\d+(\.\d+)?$")
+
+
+def retry_after_seconds(headers, attempt):
+    """Seconds to wait before sending again, after the ``attempt``-th refused send (1, 2, ...).
+
+    The one Retry-After rule of the collection. RFC 9110 allows a number of seconds (what
+    Graph and Exchange send) or an HTTP date; both are read, a date in the past is no wait,
+    and no wait is longer than RETRY_AFTER_CAP. Without a usable Retry-After (Conditional
+    Access throttling sends none): exponential back-off with jitter.
+    """
+    for name, value in (headers or {}).items():
+        if str(name).lower() != "retry-after":
+            continue
+        seconds = _parse_retry_after(str(value).strip())
+        if seconds is not None:
+            return min(max(0.0, seconds), RETRY_AFTER_CAP)
+        break
+    return min(BACKOFF_BASE * 2 ** (max(1, attempt) - 1), BACKOFF_CAP) + random.random() * BACKOFF_JITTER
+
+
+def _parse_retry_after(value):
+    if _DELAY_SECONDS_RE.match(value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
 
 
 def build_ssl_context(ca_path=None):
@@ -143,7 +195,6 @@ class ServiceSession(object):
         self.requests_sent = 0
         self._tokens = tokens
         self._scope = scope
-        options = {RetryHandlerOption.get_key(): RetryHandlerOption(delay=RETRY_BASE_DELAY, max_retries=MAX_RETRIES)}
         client = httpx.AsyncClient(
             transport=transport,
             verify=ssl_context,
@@ -153,22 +204,36 @@ class ServiceSession(object):
             auth=BearerAuth(tokens, scope),
             follow_redirects=False,
         )
+        # kiota's default handlers without its RetryHandler: retries are this class's (one
+        # Retry-After rule, one bound, and never a repeated write whose outcome is unknown).
+        middleware = [handler for handler in KiotaClientFactory.get_default_middleware(None)
+                      if not isinstance(handler, RetryHandler)]
         if graph:
-            # Graph's middleware chain: kiota's default handlers plus Graph's telemetry handler.
-            # The clients send absolute URLs (v1.0 and beta through one client), so the
-            # client's base_url is never used.
-            self._client = GraphClientFactory.create_with_default_middleware(client=client, options=options)
+            # Graph's chain adds its telemetry handler. The clients send absolute URLs (v1.0
+            # and beta through one client), so the client's base_url is never used.
+            middleware.append(GraphTelemetryHandler())
+            self._client = GraphClientFactory.create_with_custom_middleware(middleware, client=client)
         else:
-            self._client = KiotaClientFactory.create_with_default_middleware(client=client, options=options)
+            self._client = KiotaClientFactory.create_with_custom_middleware(middleware, client=client)
 
     async def close(self):
         await self._client.aclose()
 
-    async def request(self, method, url, json_body=None, headers=None, operation=None, target=None, safe=None):
+    async def request(self, method, url, json_body=None, headers=None, operation=None, target=None, safe=None,
+                      retry=True):
         """Send one request and return a Response with the JSON body decoded (None when empty).
 
-        ``safe``: whether the request may be sent again when its answer is lost (default: the
-        method is GET/HEAD/OPTIONS). A lost answer to an unsafe request raises OutcomeUnknownError.
+        ``safe``: whether the request may be sent again when its answer is lost or it was
+        answered 504 (default: the method is GET/HEAD/OPTIONS). A lost answer to an unsafe
+        request raises OutcomeUnknownError, and so does a 504.
+
+        Retries owned here (docs/reliability.md): an answer that says the request was not
+        processed (429, 503; 504 when safe) is waited for as retry_after_seconds says and the
+        request sent again, MAX_SENDS sends in all; the last answer is returned. A failed
+        connection is tried again TRANSPORT_RETRIES times when nothing was sent or the request
+        is safe. ``retry=False`` leaves the status retries and lost answers to the caller (a
+        batch's round sender, which retries the items): the request is then sent once, and a
+        lost answer raises TransportError with ``answer_lost``.
         """
         if safe is None:
             safe = method in SAFE_METHODS
@@ -179,32 +244,16 @@ class ServiceSession(object):
         if json_body is not None:
             content = json.dumps(json_body).encode("utf-8")
             request_headers["Content-Type"] = "application/json"
-        # kiota's RetryHandler re-sends any method on 429, 503 and 504. A write answered 504 may
-        # have been applied (a second POST could create a second policy), so for requests that
-        # are not safe to repeat it is switched off and this loop retries 429 and 503 only.
-        request_options = {}
-        if not safe:
-            request_options[RetryHandlerOption.get_key()] = RetryHandlerOption(should_retry=False)
-        attempt = 0
+        sent_again_for = RETRYABLE_STATUS if safe else NOT_PROCESSED_STATUS
         refused = 0
+        failed = 0
         while True:
-            attempt += 1
             try:
                 self.requests_sent += 1
-                # msgraph-core's transport runs its middleware (retry, redirect) only for requests
-                # that carry kiota request options; an empty set means "the defaults given above".
+                # msgraph-core's transport runs its middleware (redirect, telemetry) only for
+                # requests that carry kiota request options; an empty set means the defaults.
                 raw = await self._client.request(method, url, content=content, headers=request_headers,
-                                                 extensions={REQUEST_OPTIONS_KEY: dict(request_options)})
-                if not safe and raw.status_code in NOT_PROCESSED_STATUS and refused < MAX_RETRIES:
-                    refused += 1
-                    await raw.aread()
-                    await asyncio.sleep(_retry_after(raw.headers, refused))
-                    continue
-                if not safe and raw.status_code == 504:
-                    raise OutcomeUnknownError(
-                        "%s answered HTTP 504 (gateway timeout) after the request was sent; it may or may not "
-                        "have been applied" % self.service_name, operation=operation, target=target, status=504)
-                break
+                                                 extensions={REQUEST_OPTIONS_KEY: {}})
             except httpx.HTTPError as exc:
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 if _is_tls_failure(exc):
@@ -212,8 +261,9 @@ class ServiceSession(object):
                         "the TLS certificate of %s is not trusted (%s); if it is issued by a private CA, "
                         "add that CA with ca_path" % (_origin(url), _exc_text(exc)),
                         operation=operation, target=target)
-                if attempt <= TRANSPORT_RETRIES and (safe or never_sent):
-                    await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
+                failed += 1
+                if failed <= TRANSPORT_RETRIES and (never_sent or (safe and retry)):
+                    await asyncio.sleep(min(0.5 * 2 ** (failed - 1), 4.0))
                     continue
                 if not never_sent and not safe:
                     raise OutcomeUnknownError(
@@ -222,12 +272,23 @@ class ServiceSession(object):
                         operation=operation, target=target)
                 error = TransportError(
                     "could not reach %s at %s after %d attempts: %s"
-                    % (self.service_name, _origin(url), attempt, _exc_text(exc)),
+                    % (self.service_name, _origin(url), failed, _exc_text(exc)),
                     operation=operation, target=target)
                 # The service answered before (the connection was made, the answer lost): a batch
                 # client may send the same reads again in a later round.
                 error.answer_lost = not never_sent
                 raise error
+            if retry and raw.status_code in sent_again_for and refused + 1 < MAX_SENDS:
+                refused += 1
+                await raw.aread()
+                await asyncio.sleep(retry_after_seconds(raw.headers, refused))
+                request_headers["Retry-Attempt"] = str(refused)
+                continue
+            if not safe and raw.status_code == 504:
+                raise OutcomeUnknownError(
+                    "%s answered HTTP 504 (gateway timeout) after the request was sent; it may or may not "
+                    "have been applied" % self.service_name, operation=operation, target=target, status=504)
+            break
         text = raw.text
         body = None
         if text.strip():
@@ -254,14 +315,6 @@ class ServiceSession(object):
         """Items of a batch were answered 401 although the envelope was accepted (the token
         expired while the batch ran): get a new token before those items are sent again."""
         await self._tokens.get(self._scope, reject=response.bearer)
-
-
-def _retry_after(headers, attempt):
-    """Seconds to wait: the Retry-After header (in seconds), else an exponential back-off."""
-    try:
-        return min(max(0.0, float(headers.get("retry-after", ""))), 180.0)
-    except ValueError:
-        return min(RETRY_BASE_DELAY * 2 ** (attempt - 1), 30.0)
 
 
 def _origin(url):

@@ -25,8 +25,9 @@ description:
     sets, so an unchanged policy reports C(changed=false) on every run. Fields the task does not give (for example
     session controls set in the Entra admin center) are left as they are.
   - Microsoft limits Conditional Access to about one request per second per tenant, and its throttled answers carry
-    no Retry-After. The module spaces its own Conditional Access requests at least 1.1 seconds apart, and retries a
-    throttled request with exponential back-off. A run takes two to three seconds.
+    no Retry-After. The module spaces its own Conditional Access requests at least 1.1 seconds apart, and sends a
+    throttled request again after an exponential back-off (1, 2, 4, 8, 16, 30 and 30 seconds), 8 sends in all; then
+    the task fails saying it is still throttled. A run takes two to three seconds.
   - "Recommended order: create a policy with O(policy_state=report_only) (the default), check its impact in the
     sign-in logs (the Report-only tab of each sign-in, or the Conditional Access insights workbook) for a few days,
     then run the same task with O(policy_state=enabled)."

@@ -202,7 +202,17 @@ class Ctx:
     # -- generic collection listing ------------------------------------------------------------
     def list_collection(self, items, type_name, props, getter, project, context_name, default_select=None,
                         default_top=100, max_top=999, extra_filter_ops=None, orderby_default_ok=(),
-                        not_on_collection=(), directory=True, count_only=False, select_props=None):
+                        not_on_collection=(), directory=True, count_only=False, select_props=None,
+                        advanced_only=False):
+        """One page of ``items`` as Graph lists a collection.
+
+        Directory collections follow Microsoft's advanced-query rules (aad-advanced-queries):
+        ``?$count=true`` without ``ConsistencyLevel: eventual`` is silently ignored (no
+        ``@odata.count``), ``/$count`` without it is refused, and a query that only advanced
+        mode supports (``advanced_only``, e.g. an OData cast of ``transitiveMembers``, or the
+        operators check_filter knows) is refused unless both the header and ``$count=true``
+        are sent.
+        """
         opts = self.opts
         if "$skip" in opts:
             raise QueryError(400, "Request_BadRequest", "'$skip' is not supported by the service.")
@@ -212,14 +222,16 @@ class Ctx:
         top = parse_top(opts, max_top)
         count = parse_count(opts)
         if count and directory and not self.eventual:
-            raise QueryError(400, "Request_UnsupportedQuery",
-                             "$count=true is not supported because the 'ConsistencyLevel:eventual' header is missing. "
-                             "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+            # Documented: without the header, the $count query parameter is ignored, silently.
+            count = False
         if count_only and not self.eventual:
-            raise QueryError(400, "Request_UnsupportedQuery",
-                             "Raw count (/$count) is not supported because the 'ConsistencyLevel:eventual' header is "
-                             "missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+            raise QueryError(400, "Request_BadRequest", "$count is not currently supported.")
         advanced = (not directory) or (self.eventual and (count or count_only))
+        if advanced_only and not advanced:
+            raise QueryError(400, "Request_UnsupportedQuery",
+                             "This query is supported only with advanced query parameters, which might be missing: "
+                             "add the $count=true query parameter and the ConsistencyLevel:eventual header. Refer to "
+                             "https://aka.ms/graph-docs/advanced-queries for more information")
         select = parse_select(opts, select_props or [p for p, s in props.items() if s.get("kind") != "nav"],
                               type_name, not_on_collection)
         flt = None

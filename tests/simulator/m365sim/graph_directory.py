@@ -315,10 +315,12 @@ def _member_listing(ctx, transitive, users_only, count_only=False):
         items = [o for kind, o in members if kind == "user"]
         cat = CATALOGS[v]
         proj = project_user(v, with_type=True)
+        # The OData cast of transitiveMembers is an advanced query (aad-advanced-queries, "Use of
+        # OData cast with transitive members list"): it needs ConsistencyLevel and $count=true.
         return ctx.list_collection(items, "user", cat.props("user"), user_getter(v), proj, "users",
                                    default_select=None, extra_filter_ops=ID_FILTER,
                                    orderby_default_ok=("displayName",), count_only=count_only,
-                                   not_on_collection=USER_NOT_ON_COLLECTION)
+                                   not_on_collection=USER_NOT_ON_COLLECTION, advanced_only=transitive)
     cat = CATALOGS[v]
     projectors = {"user": project_user(v, True), "group": project_group(v, True), "device": project_device(v, True)}
     getters = {"user": user_getter(v), "group": group_getter(v),

@@ -64,11 +64,16 @@ def test_transitive_members_resolves_nested_groups(sim, openapi):
     assert core_users and {u["id"] for u in core_users} <= set(ids)
 
 
+EVENTUAL = {"ConsistencyLevel": "eventual"}
+
+
 @pytest.mark.parametrize("cast", ["microsoft.graph.user", "graph.user"])
 def test_transitive_members_user_cast(sim, openapi, cast):
     everyone = _group(sim, "All Employees")
-    users, pages = sim.get_all("groups/%s/transitiveMembers/%s?$top=999" % (everyone["id"], cast))
+    users, pages = sim.get_all("groups/%s/transitiveMembers/%s?$count=true&$top=999" % (everyone["id"], cast),
+                               headers=EVENTUAL)
     assert pages[0]["@odata.context"].endswith("$metadata#users")
+    assert pages[0]["@odata.count"] == len(users)
     assert users and all(u["@odata.type"] == "#microsoft.graph.user" for u in users)
     openapi.validate("v1.0", "get", "/groups/%s/transitiveMembers/graph.user" % everyone["id"], None, status=200,
                      body=pages[0])
@@ -77,8 +82,35 @@ def test_transitive_members_user_cast(sim, openapi, cast):
     r = sim.graph("GET", "groups/%s/transitiveMembers/%s/$count" % (everyone["id"], cast),
                   headers={"ConsistencyLevel": "eventual"})
     assert int(r.text) == len(users)
-    sel = sim.graph("GET", "groups/%s/transitiveMembers/%s?$select=id,userPrincipalName&$top=5" % (everyone["id"], cast))
+    sel = sim.graph("GET", "groups/%s/transitiveMembers/%s?$count=true&$select=id,userPrincipalName&$top=5"
+                    % (everyone["id"], cast), headers=EVENTUAL)
     assert all(set(u) == {"@odata.type", "id", "userPrincipalName"} for u in sel.json()["value"])
+    assert sel.json()["@odata.count"] == len(users) and "@odata.nextLink" in sel.json()
+
+
+@pytest.mark.parametrize("query, headers", [
+    ("?$top=999", {}),                      # neither advanced query parameter
+    ("?$count=true&$top=999", {}),          # $count=true without the header
+    ("?$top=999", EVENTUAL),                # the header without $count=true
+])
+def test_transitive_members_user_cast_is_an_advanced_query(sim, query, headers):
+    """aad-advanced-queries: the OData cast of a transitive members list needs both advanced
+    query parameters; without either, Graph answers 400 Request_UnsupportedQuery."""
+    everyone = _group(sim, "All Employees")
+    r = sim.graph("GET", "groups/%s/transitiveMembers/microsoft.graph.user%s" % (everyone["id"], query),
+                  headers=headers)
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "Request_UnsupportedQuery"
+    assert "ConsistencyLevel" in error["message"] and "$count=true" in error["message"]
+    # The same cast inside a $batch follows the same rule, the header given in the item.
+    items = [{"id": "1", "method": "GET", "url": "/groups/%s/transitiveMembers/microsoft.graph.user%s"
+              % (everyone["id"], query), "headers": headers},
+             {"id": "2", "method": "GET", "url": "/groups/%s/transitiveMembers/microsoft.graph.user"
+              "?$count=true&$top=999" % everyone["id"], "headers": EVENTUAL}]
+    answers = {a["id"]: a for a in sim.graph("POST", "$batch", json={"requests": items}).json()["responses"]}
+    assert answers["1"]["status"] == 400 and answers["1"]["body"]["error"]["code"] == "Request_UnsupportedQuery"
+    assert answers["2"]["status"] == 200 and answers["2"]["body"]["@odata.count"] > 0
 
 
 def test_organization(sim, openapi):

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import ssl
+from unittest import mock
 
+import httpx
 import pytest
 
 from ansible_collections.m365.admin.plugins.module_utils import _conditional_access as ca
+from ansible_collections.m365.admin.plugins.module_utils import _http
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     ConfigurationError,
     NotFoundError,
@@ -240,12 +245,9 @@ def test_pacer_spaces_calls_from_the_end_of_the_previous_one():
         fake_time.now += 5
         async with pacer:
             pass
-        pacer.hold(4.0)
-        async with pacer:
-            pass
     asyncio.run(calls())
-    assert fake_time.sleeps == [1.1, 4.0]
-    assert pacer.waited == pytest.approx(5.1)
+    assert fake_time.sleeps == [1.1]
+    assert pacer.waited == pytest.approx(1.1)
 
 
 def test_list_follows_next_links_paced_and_refuses_other_hosts():
@@ -263,31 +265,57 @@ def test_list_follows_next_links_paced_and_refuses_other_hosts():
     assert "evil.test" in str(info.value) and len(session.calls) == 1
 
 
-def test_a_429_without_retry_after_is_sent_again_after_a_growing_back_off():
-    answers = [429, 429, 429, 200]
+class Tokens(object):
+    async def get(self, scope, reject=None):
+        return "token"
 
-    def handler(method, url, body, headers):
-        status = answers.pop(0)
+
+def through_the_pipeline(statuses, fake_time):
+    """Conditional Access calls over the real HTTP pipeline (ServiceSession), to a transport
+    that answers ``statuses`` in turn (429 without Retry-After, as Conditional Access does),
+    then 201 with the policy. Returns the client, the requests sent and the pipeline's waits."""
+    sent, waits = [], []
+
+    def handler(request):
+        sent.append(request)
+        status = statuses.pop(0) if statuses else 201
         if status == 429:
-            return 429, graph_error("TooManyRequests", "Please retry again later.")
-        return 201, dict(body, id="new")
-    policies, session, fake_time = client(handler)
-    created = asyncio.run(policies.create({"displayName": "P", "state": "disabled"}))
+            return httpx.Response(429, json=graph_error("TooManyRequests", "Please retry again later."))
+        return httpx.Response(201, json=dict(json.loads(request.content), id="new"))
+
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True,
+                                   transport=httpx.MockTransport(handler))
+    policies = ca.ConditionalAccessPolicies(GraphClient(session, "https://graph.test"),
+                                            ca.Pacer(clock=fake_time.clock, sleep=fake_time.sleep))
+
+    async def record(seconds):
+        waits.append(seconds)
+    return policies, sent, waits, mock.patch.object(_http.asyncio, "sleep", record)
+
+
+def test_a_429_without_retry_after_is_sent_again_by_the_pipeline_after_a_growing_back_off():
+    fake_time = FakeTime()
+    policies, sent, waits, no_wait = through_the_pipeline([429, 429, 429], fake_time)
+    with no_wait:
+        created = asyncio.run(policies.create({"displayName": "P", "state": "disabled"}))
     assert created["id"] == "new"
-    assert [c["method"] for c in session.calls] == ["POST"] * 4
-    assert all(c["body"] == {"displayName": "P", "state": "disabled"} for c in session.calls)
-    assert session.calls[0]["safe"] is None  # a POST whose answer is lost is not sent again
-    assert len(fake_time.sleeps) == 3 and policies.throttled == 3
-    assert 1.0 <= fake_time.sleeps[0] <= 1.5 and 2.0 <= fake_time.sleeps[1] <= 2.5 and 4.0 <= fake_time.sleeps[2] <= 4.5
+    assert [r.method for r in sent] == ["POST"] * 4
+    assert all(json.loads(r.content) == {"displayName": "P", "state": "disabled"} for r in sent)
+    # One call for the pacer, however often the pipeline sent it; its waits are the back-off.
+    assert policies.requests_sent == 1 and fake_time.sleeps == []
+    assert len(waits) == 3
+    assert 1.0 <= waits[0] <= 1.5 and 2.0 <= waits[1] <= 2.5 and 4.0 <= waits[2] <= 4.5
 
 
-def test_throttling_gives_up_after_the_retries():
-    policies, session, fake_time = client(lambda m, u, b, h: (429, graph_error("TooManyRequests", "Please retry")))
-    with pytest.raises(ThrottledError) as info:
+def test_throttling_gives_up_after_the_pipelines_sends():
+    fake_time = FakeTime()
+    policies, sent, waits, no_wait = through_the_pipeline([429] * 100, fake_time)
+    with no_wait, pytest.raises(ThrottledError) as info:
         asyncio.run(policies.get("p1", "My policy"))
-    assert len(session.calls) == ca.THROTTLE_RETRIES + 1
+    assert len(sent) == _http.MAX_SENDS and policies.requests_sent == 1
     assert info.value.operation == "Read the Conditional Access policy" and info.value.target == "My policy"
-    assert sum(fake_time.sleeps) > 30
+    assert info.value.status == 429
+    assert sum(waits) > 30
 
 
 def test_writes_name_both_permissions_and_delete_tolerates_a_policy_already_gone():

@@ -301,10 +301,15 @@ def test_resolve_groups_by_name_and_id():
     assert "a, b" in info.value.message
 
 
-def test_transitive_members_use_the_user_cast():
-    handler = pages_handler([[{"id": "u1"}]])
-    run(GraphClient(ScriptedSession(handler), GRAPH).transitive_user_members("g1", ["id"]))
-    assert "/groups/g1/transitiveMembers/microsoft.graph.user?" in handler.urls[0][0]
+def test_transitive_members_use_the_user_cast_as_an_advanced_query():
+    # The cast is an advanced query: ConsistencyLevel: eventual and $count=true, on every page.
+    handler = pages_handler([[{"id": "u1"}], [{"id": "u2"}]])
+    users = run(GraphClient(ScriptedSession(handler), GRAPH).transitive_user_members("g1", ["id"]))
+    assert [u["id"] for u in users] == ["u1", "u2"]
+    first_url = handler.urls[0][0]
+    assert "/groups/g1/transitiveMembers/microsoft.graph.user?" in first_url
+    assert "$count=true" in first_url.split("?", 1)[1].split("&")
+    assert [headers.get("ConsistencyLevel") for _url, headers in handler.urls] == ["eventual", "eventual"]
 
 
 def test_retry_after_parsing():

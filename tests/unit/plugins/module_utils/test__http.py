@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import email.utils
 import ssl
 from unittest import mock
 
@@ -212,3 +214,82 @@ def test_a_service_never_reached_is_not_a_lost_answer():
     with pytest.raises(TransportError) as info:
         asyncio.run(session_with(fake).request("GET", "https://graph.test/v1.0/users"))
     assert info.value.answer_lost is False
+
+
+# --- the one Retry-After rule -------------------------------------------------------------------
+
+def test_retry_after_in_seconds_is_waited_as_asked_up_to_the_cap():
+    assert _http.retry_after_seconds({"Retry-After": "7"}, 1) == 7.0
+    assert _http.retry_after_seconds({"retry-after": " 0 "}, 3) == 0.0
+    assert _http.retry_after_seconds(httpx.Headers({"Retry-After": "2.5"}), 1) == 2.5
+    assert _http.retry_after_seconds({"Retry-After": "86400"}, 1) == _http.RETRY_AFTER_CAP == 180.0
+
+
+def test_retry_after_as_an_http_date_is_read_too():
+    soon = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc)
+                                       + datetime.timedelta(seconds=40), usegmt=True)
+    assert 38.0 <= _http.retry_after_seconds({"Retry-After": soon}, 1) <= 40.0
+    assert _http.retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 1) == 0.0
+    later = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc)
+                                        + datetime.timedelta(days=1), usegmt=True)
+    assert _http.retry_after_seconds({"Retry-After": later}, 1) == 180.0
+
+
+@pytest.mark.parametrize("headers", [None, {}, {"Retry-After": "soon"}, {"Retry-After": "-3"}])
+def test_without_a_usable_retry_after_the_back_off_grows_to_its_cap(headers):
+    waits = [_http.retry_after_seconds(headers, attempt) for attempt in range(1, 9)]
+    for wait, base in zip(waits, [1, 2, 4, 8, 16, 30, 30, 30]):
+        assert base <= wait <= base + _http.BACKOFF_JITTER
+
+
+def test_the_graph_pipeline_has_no_retry_handler_of_its_own():
+    from kiota_http.middleware import RetryHandler
+
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True)
+    handler = session._client._transport.pipeline._first_middleware
+    kinds = []
+    while handler is not None:
+        kinds.append(type(handler))
+        handler = handler.next
+    assert kinds and RetryHandler not in kinds
+    asyncio.run(session.close())
+
+
+@pytest.mark.parametrize("method, status", [("GET", 429), ("GET", 503), ("GET", 504), ("PATCH", 429), ("POST", 503)])
+def test_a_request_refused_every_time_is_sent_max_sends_times_and_the_last_answer_returned(method, status):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(status, json={"error": {"code": "x", "message": "busy"}})
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True,
+                                   transport=httpx.MockTransport(handler))
+    response = asyncio.run(session.request(method, "https://graph.test/v1.0/x",
+                                           json_body=None if method == "GET" else {}))
+    assert response.status == status and len(seen) == _http.MAX_SENDS == session.requests_sent
+    assert seen[-1].headers["Retry-Attempt"] == str(_http.MAX_SENDS - 1)
+
+
+def test_a_request_whose_caller_owns_the_retries_is_sent_once():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(429, headers={"Retry-After": "1"}, json={"error": {"code": "TooManyRequests"}})
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True,
+                                   transport=httpx.MockTransport(handler))
+    response = asyncio.run(session.request("POST", "https://graph.test/v1.0/$batch", json_body={}, safe=True,
+                                           retry=False))
+    assert response.status == 429 and len(seen) == 1
+
+
+def test_a_lost_answer_is_not_tried_again_when_the_caller_owns_the_retries():
+    fake = raising(httpx.ReadError("reset"), then=ok_response())
+    with pytest.raises(TransportError) as info:
+        asyncio.run(session_with(fake).request("POST", "https://graph.test/v1.0/$batch", json_body={}, safe=True,
+                                               retry=False))
+    assert info.value.answer_lost is True and len(fake.calls) == 1
+    fake = raising(httpx.ConnectError("refused"), then=ok_response())
+    response = asyncio.run(session_with(fake).request("POST", "https://graph.test/v1.0/$batch", json_body={},
+                                                      safe=True, retry=False))
+    assert response.status == 200 and len(fake.calls) == 2  # nothing was sent the first time

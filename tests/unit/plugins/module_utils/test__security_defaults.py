@@ -34,7 +34,8 @@ def test_read_returns_enabled_as_a_bool():
 def test_write_patches_only_is_enabled_and_may_be_resent():
     client, session = graph(lambda m, u, b, h: (204, None))
     asyncio.run(_security_defaults.write(client, False))
-    assert session.calls == [dict(method="PATCH", url=URL, body={"isEnabled": False}, headers={}, safe=True)]
+    assert session.calls == [dict(method="PATCH", url=URL, body={"isEnabled": False}, headers={}, safe=True,
+                                  retry=True)]
 
 
 def test_read_without_permission_names_policy_read_all():

@@ -47,6 +47,15 @@ def test_exclusions_win_over_every_selector():
     assert upns(selection) == ["user%d@contoso.com" % i for i in (1, 4, 5, 6, 7, 8)]
 
 
+def test_group_members_are_read_as_an_advanced_query():
+    # Graph refuses the user cast of transitiveMembers without ConsistencyLevel and $count=true.
+    selection, session = select(groups=["Finance"], exclude_groups=["Break Glass"])
+    assert upns(selection) == ["user0@contoso.com", "user1@contoso.com"]
+    reads = session.calls_to("/transitiveMembers/microsoft.graph.user")
+    assert len(reads) == 2
+    assert all(c["headers"].get("ConsistencyLevel") == "eventual" and "$count=true" in c["url"] for c in reads)
+
+
 def test_group_by_id():
     selection, _session = select(groups=[GROUPS["Finance"][0]])
     assert len(selection.users) == 3

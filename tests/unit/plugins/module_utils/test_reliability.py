@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import os
+import re
 import ssl
 import time
 
 import httpx
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _auth, _cas, _http, _mfa
-from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError, TransportError
+from ansible_collections.m365.admin.plugins.module_utils import _auth, _cas, _conditional_access, _http, _mfa
+from ansible_collections.m365.admin.plugins.module_utils._errors import (
+    OutcomeUnknownError,
+    ServiceError,
+    ThrottledError,
+    TransportError,
+)
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
@@ -25,6 +33,7 @@ from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
 from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession
 
 pytestmark = pytest.mark.usefixtures("no_sleep")
+COLLECTION_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 TABLE = (Setting("state"),)
 
 
@@ -311,3 +320,96 @@ def test_a_read_back_that_fails_fails_those_targets_and_keeps_the_changes_made()
     result = info.value.result
     assert result["summary"]["changed"] == 1 and result["changes"][0]["before"] == "disabled"
     assert "reading it back failed too" in result["failures"][0]["error"]
+
+
+# --- one owner per kind of retry, and the worst case (docs/reliability.md) ------------------------
+
+def answering(status, item_status=None, retry_after=None):
+    """A transport that answers every request ``status`` (a throttled Conditional Access answer
+    has no Retry-After); with ``item_status``, every $batch is answered 200 with each of its
+    items answered ``item_status``. Returns (transport, the requests it received)."""
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        headers = {"Retry-After": retry_after} if retry_after else {}
+        if item_status is not None:
+            items = json.loads(request.content)["requests"]
+            return httpx.Response(200, json={"responses": [
+                {"id": item["id"], "status": item_status, "headers": headers,
+                 "body": {"error": {"code": "TooManyRequests", "message": "Please retry again later."}}}
+                for item in items]})
+        return httpx.Response(status, headers=headers,
+                              json={"error": {"code": "TooManyRequests", "message": "Please retry again later."}})
+    return httpx.MockTransport(handler), seen
+
+
+def graph_over(transport):
+    session = _http.ServiceSession("Microsoft Graph", Tokens(), "s", ssl.create_default_context(), 5, graph=True,
+                                   transport=transport)
+    return GraphClient(session, "https://graph.test"), session
+
+
+def documented_bound():
+    """The bound docs/reliability.md states for throttling and transient 5xx."""
+    with open(os.path.join(COLLECTION_ROOT, "docs", "reliability.md"), encoding="utf-8") as handle:
+        stated = set(re.findall(r"`MAX_SENDS`: (\d+) sends", handle.read()))
+    assert len(stated) == 1, stated
+    return int(stated.pop())
+
+
+@pytest.mark.parametrize("status, error", [(429, ThrottledError), (503, ServiceError)])
+@pytest.mark.parametrize("call", ["create", "update"])
+def test_worst_case_sends_of_a_conditional_access_write(status, error, call):
+    # Before, the module's loop (7 attempts) ran over the pipeline's (9 sends): 63 sends.
+    transport, seen = answering(status)
+    graph, _session = graph_over(transport)
+    policies = _conditional_access.ConditionalAccessPolicies(graph, _conditional_access.Pacer(interval=0))
+    body = {"displayName": "Require MFA", "state": "disabled"}
+    with pytest.raises(error):
+        run(policies.create(body) if call == "create" else policies.update("p1", body))
+    assert len(seen) == _http.MAX_SENDS == documented_bound() == 8
+    assert {r.method for r in seen} == {"POST" if call == "create" else "PATCH"}
+
+
+@pytest.mark.parametrize("envelope, item", [(429, None), (503, None), (200, 429), (200, 503)])
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_worst_case_sends_of_a_graph_batch_item(envelope, item, method):
+    # Whether Graph refuses the envelope or the item inside it, the item is sent MAX_SENDS times
+    # in all: the pipeline does not send an envelope again, the round sender does.
+    transport, seen = answering(envelope, item, retry_after="1")
+    graph, _session = graph_over(transport)
+    request = BatchRequest(method, "/users/u1/authentication/requirements",
+                           body={"perUserMfaState": "enforced"} if method == "PATCH" else None)
+    results = run(graph.batch([request], version="beta", idempotent=True))
+    assert len(seen) == graph.batch_requests_sent == _http.MAX_SENDS == documented_bound()
+    assert all(r.url.path == "/beta/$batch" for r in seen)
+    assert results[0].status == (item or envelope)
+
+
+def test_a_refused_envelope_of_writes_is_sent_again_by_the_round_sender_only():
+    # 429 and 503 say nothing was run, so even writes that are not idempotent may go again.
+    answers = [429, 503]
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if answers:
+            return httpx.Response(answers.pop(0), headers={"Retry-After": "2"}, json={"error": {"code": "x"}})
+        return httpx.Response(200, json={"responses": [{"id": "1", "status": 201, "body": {"id": "new"}}]})
+    graph, session = graph_over(httpx.MockTransport(handler))
+    results = run(graph.batch([BatchRequest("POST", "/groups", body={"displayName": "G"})]))
+    assert results[0].status == 201 and len(seen) == 3 == session.requests_sent
+
+
+def test_a_lost_answer_to_an_envelope_of_reads_is_resent_by_the_round_sender_not_the_pipeline():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        if len(seen) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"responses": [{"id": "1", "status": 200, "body": {"id": "u1"}}]})
+    graph, _session = graph_over(httpx.MockTransport(handler))
+    results = run(graph.batch([BatchRequest("GET", "/users/u1")]))
+    assert results[0].body == {"id": "u1"} and len(seen) == 2

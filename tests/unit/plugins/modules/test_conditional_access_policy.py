@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
-from ansible_collections.m365.admin.plugins.module_utils._conditional_access import PRIVILEGED_ROLES, THROTTLE_RETRIES
+from ansible_collections.m365.admin.plugins.module_utils._conditional_access import PRIVILEGED_ROLES
 from ansible_collections.m365.admin.plugins.modules import conditional_access_policy
 from ansible_collections.m365.admin.tests.unit.m365_helpers import losing_the_answer
 from ansible_collections.m365.admin.tests.unit.plugins.modules.m365_module_fakes import run_with_graph
@@ -212,21 +212,15 @@ def test_absent_check_mode_then_delete_then_idempotent():
     assert not failed and result["changed"] is False and len(fake.writes) == 1
 
 
-def test_throttled_calls_are_sent_again_and_the_create_happens_once():
-    fake = FakePolicyTenant(throttle=[429, 429, 429])
-    result, failed, _made = run(fake, **MFA)
-    assert not failed, result
-    assert fake.ca_calls[:4] == [("GET", "/v1.0/identity/conditionalAccess/policies")] * 4
-    assert [w[0] for w in fake.writes] == ["POST"]
-
-
-def test_throttling_that_never_ends_fails_clearly():
-    fake = FakePolicyTenant(throttle=[429] * (THROTTLE_RETRIES + 1))
+def test_throttling_the_pipeline_gave_up_on_fails_clearly_and_is_not_sent_again_by_the_module():
+    # The fake session stands for the HTTP pipeline after its last send (its retries are tested in
+    # test__conditional_access and test_reliability): the module adds no retry loop of its own.
+    fake = FakePolicyTenant(throttle=[429, 429])
     result, failed, _made = run(fake, **MFA)
     assert failed
     assert result["msg"].startswith("List Conditional Access policies failed: still throttled")
     assert result["error"]["status"] == 429
-    assert len(fake.ca_calls) == THROTTLE_RETRIES + 1
+    assert fake.ca_calls == [("GET", "/v1.0/identity/conditionalAccess/policies")] and fake.writes == []
 
 
 def test_enabling_while_security_defaults_are_on_is_explained():
