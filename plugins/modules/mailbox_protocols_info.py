@@ -15,7 +15,8 @@ description:
     effective SMTP AUTH state of each (the mailbox value, or the organization's when the mailbox inherits), the
     effective EWS state of each (see the notes), and for each protocol the number of mailboxes that allow it.
   - Reads the organization's SMTP AUTH setting with C(Get-TransportConfig) and its EWS setting with
-    C(Get-OrganizationConfig), one request each.
+    C(Get-OrganizationConfig), one request each. When the app's role does not allow C(Get-OrganizationConfig), the
+    task warns and RV(organization.ews) is V(unknown).
   - A property that Exchange's answer leaves out is not taken for null or false. The mailbox is read again with
     every property; what is still missing is returned as null, listed in RV(mailboxes[].not_returned) and counted
     as V(unknown).
@@ -153,7 +154,7 @@ organization:
       description:
         - The organization's EWS setting (C(Get-OrganizationConfig) C(EwsEnabled)), V(enabled), V(disabled), or
           V(not_set) when it is null (which Exchange Online treats as V(disabled) since 1 October 2026).
-        - V(unknown) when Exchange did not return it.
+        - V(unknown) when Exchange did not return it, or the app's role does not allow C(Get-OrganizationConfig).
       type: str
       sample: not_set
 missing:
@@ -170,6 +171,7 @@ without_mailbox:
 import datetime
 
 from ansible_collections.m365.admin.plugins.module_utils import _cas
+from ansible_collections.m365.admin.plugins.module_utils._errors import PermissionDeniedError
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
 
 # Get-OrganizationConfig EwsEnabled, as reported.
@@ -189,8 +191,15 @@ async def run(module, connection):
                                       target="organization")
     org_disabled = bool((transport.values or [{}])[0].get("SmtpClientAuthenticationDisabled"))
     org_smtp = "disabled" if org_disabled else "enabled"
-    organization = await exchange.invoke("Get-OrganizationConfig", select=["EwsEnabled"], target="organization")
-    org_config = (organization.values or [{}])[0]
+    try:
+        organization = await exchange.invoke("Get-OrganizationConfig", select=["EwsEnabled"], target="organization")
+        org_config = (organization.values or [{}])[0]
+    except PermissionDeniedError as exc:
+        # Microsoft does not say which read-only roles include Get-OrganizationConfig: without it
+        # the mailboxes are still reported, and EWS is unknown where the mailbox does not block it.
+        module.ansible.warn("the organization's EWS setting could not be read, so ews_effective is unknown unless "
+                            "the mailbox blocks EWS: %s" % exc.to_message())
+        org_config = {}
     org_ews = org_config["EwsEnabled"] if "EwsEnabled" in org_config else _cas.NOT_RETURNED
     today = today_utc()
 

@@ -6,6 +6,7 @@ import datetime
 from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.m365.admin.plugins.modules import mailbox_protocols_info
 from ansible_collections.m365.admin.tests.unit.m365_helpers import FakeExchangeTenant, make_mailboxes
@@ -71,3 +72,18 @@ def test_a_setting_not_returned_is_reported_unknown_not_false():
     assert result["mailboxes"][0]["not_returned"] == []
     assert result["counts"]["imap"] == {"allowed": 1, "blocked": 0, "unknown": 1}
     assert result["counts"]["smtp_auth"] == {"allowed": 0, "blocked": 1, "unknown": 1}
+
+
+def test_a_role_without_get_organizationconfig_still_reports_the_mailboxes():
+    fake = FakeExchangeTenant(make_mailboxes(2, EwsEnabled={0: None, 1: False}))
+
+    def refusing(method, url, body, headers):
+        if not url.endswith("/$batch") and body["CmdletInput"]["CmdletName"] == "Get-OrganizationConfig":
+            return 401, {"error": {"code": "Unauthorized", "message": "User is not allowed to call Get-OrganizationConfig"}}
+        return fake(method, url, body, headers)
+    with mock.patch.object(basic.AnsibleModule, "warn") as warn:
+        result, failed, _made = run_with_exchange(mailbox_protocols_info.main, dict(all_mailboxes=True), refusing)
+    assert not failed, result
+    assert result["organization"]["ews"] == "unknown"
+    assert [m["ews_effective"] for m in result["mailboxes"]] == ["unknown", "disabled"]
+    assert "not allowed to call Get-OrganizationConfig" in warn.call_args[0][0]
