@@ -113,7 +113,7 @@ notes:
     Exchange answers HTTP 401 C(User is not allowed to call ...) although the token is valid; the task fails once,
     naming the cmdlet and the role to assign, without asking for a new token or retrying."
   - A mailbox for which Exchange does not return a setting the task sets (even when read again with every
-    property) is not changed: it is reported in RV(failures) with the property that was missing.
+    property) is not changed; it is reported in RV(failures) with the property that was missing.
   - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
     when O(exclude_users) is used."
   - The precedence of SMTP AUTH is the mailbox value when set, else the organization's value.

@@ -283,7 +283,8 @@ TRANSPORT_IDENTITY = "Transport Settings"
 
 def organization_object(org):
     """Get-OrganizationConfig: the organization's settings (only those the simulator models)."""
-    obj = {"Identity": INITIAL_DOMAIN.split(".")[0], "Name": INITIAL_DOMAIN.split(".")[0]}
+    name = INITIAL_DOMAIN.split(".", maxsplit=1)[0]
+    obj = {"Identity": name, "Name": name}
     for k, v in org.items():
         obj[k] = list(v) if isinstance(v, list) else v
     obj.update({"OrganizationId": ORG_ID, "ExchangeVersion": EXCHANGE_VERSION, "IsValid": True,
