@@ -11,18 +11,45 @@ crosses the wire, and whether CAS mailbox plans carry it. ``smtp_auth`` is the o
 parameter is ``SmtpClientAuthenticationDisabled`` (inverted), and on a mailbox it is
 three-valued, where null means "follow the organization's setting" and must never be
 collapsed into false.
+
+A property that an answer leaves out is not a property that is null: ``current_settings``
+marks it NOT_RETURNED, and such a mailbox is read again with every property before anything is
+decided about it; what is still missing then is reported as unknown, never written blind.
+
+EWS applies to a mailbox only where both the organization (``Get-OrganizationConfig``
+``EwsEnabled``) and the mailbox allow it; null at either level means "not enforced there".
+``effective_ews`` combines the two, as ``effective SMTP AUTH`` combines the SMTP AUTH values.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target, Unknown
 from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, check_user_names, record_missing
 
 SMTP_TO_WIRE = {"enabled": False, "disabled": True, "inherit": None}
 SMTP_FROM_WIRE = {False: "enabled", True: "disabled", None: "inherit"}
+
+# Exchange Online blocks EWS by default from this day: an organization whose EwsEnabled is
+# still null is treated as false (Set-OrganizationConfig reference; Exchange team, 2026).
+EWS_ORG_NULL_BLOCKED_FROM = datetime.date(2026, 10, 1)
+# EWS is switched off in Exchange Online from this day, whatever the settings say.
+EWS_RETIRED_FROM = datetime.date(2027, 4, 1)
+
+
+class NotReturned(object):
+    """The value of a property that Exchange's answer did not include at all."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NOT_RETURNED"
+
+
+NOT_RETURNED = NotReturned()
 
 
 class CmdletSetting(Setting):
@@ -35,6 +62,8 @@ class CmdletSetting(Setting):
         self.kind = kind
 
     def from_wire(self, value):
+        if value is NOT_RETURNED:
+            return NOT_RETURNED
         if self.kind == "smtp":
             return SMTP_FROM_WIRE.get(value, "inherit")
         return None if value is None else bool(value)
@@ -116,8 +145,50 @@ def validate_mailbox_selection(params):
 
 
 def current_settings(obj, settings=SETTINGS):
-    """Module-side values of a CAS mailbox or plan object."""
-    return dict((s.name, s.from_wire(obj.get(s.parameter))) for s in settings)
+    """Module-side values of a CAS mailbox or plan object; NOT_RETURNED for a property the
+    object does not carry (never a default: a missing value is not null, false or inherit)."""
+    return dict((s.name, s.from_wire(obj[s.parameter] if s.parameter in obj else NOT_RETURNED)) for s in settings)
+
+
+def not_returned(target, names):
+    """The settings among ``names`` that Exchange did not return for ``target``."""
+    return [name for name in names if target.current.get(name) is NOT_RETURNED]
+
+
+def unreadable_targets(targets, desired, settings=SETTINGS):
+    """Split targets into those whose desired settings were all returned, and a Failure for
+    each of the others: what Exchange did not return cannot be compared, so it is reported,
+    not written blind."""
+    rows = dict((s.name, s) for s in settings)
+    wanted = [name for name, value in desired.items() if value is not None]
+    readable, failures = [], []
+    for target in targets:
+        absent = not_returned(target, wanted)
+        if absent:
+            failures.append(Failure(target, 0, "Exchange did not return %s for this mailbox, even when read again; "
+                                               "its current value is unknown, so nothing was written"
+                                    % ", ".join(rows[name].parameter for name in absent)))
+        else:
+            readable.append(target)
+    return readable, failures
+
+
+def effective_ews(org_enabled, mailbox_enabled, today=None):
+    """Whether EWS works for a mailbox: "enabled", "disabled" or "unknown".
+
+    ``org_enabled`` is Get-OrganizationConfig EwsEnabled and ``mailbox_enabled`` the mailbox's
+    EwsEnabled: True, False, None (null: not enforced at that level) or NOT_RETURNED. Either
+    level's false blocks EWS (a mailbox's true does not override the organization's false);
+    an organization left null blocks it from EWS_ORG_NULL_BLOCKED_FROM.
+    """
+    today = today or datetime.datetime.now(datetime.timezone.utc).date()
+    if today >= EWS_RETIRED_FROM or org_enabled is False or mailbox_enabled is False:
+        return "disabled"
+    if org_enabled is NOT_RETURNED or mailbox_enabled is NOT_RETURNED:
+        return "unknown"
+    if org_enabled is None and today >= EWS_ORG_NULL_BLOCKED_FROM:
+        return "disabled"
+    return "enabled"
 
 
 def mailbox_target(obj, settings=SETTINGS):
@@ -183,7 +254,7 @@ async def select_mailboxes(connection, params, properties):
              by_identity(member_ids) if member_ids else _empty()]
     all_listing, member_listing, named_results, member_results = await asyncio.gather(*tasks)
 
-    found_named, ambiguous = {}, []
+    found_named, ambiguous, answers = {}, [], {}
     for name, result in zip(named, named_results):
         # One identity, one object: a Get- cmdlet can answer an identity it does not match
         # with every object, which must never be taken for the mailbox that was named.
@@ -192,14 +263,30 @@ async def select_mailboxes(connection, params, properties):
         elif (result.ok and len(result.values) > 1) or (
                 result.error is not None and result.error.exception == "ManagementObjectAmbiguousException"):
             ambiguous.append(name)
+            answers[name] = result.error.describe() if result.error is not None else \
+                "Get-CASMailbox returned %d mailboxes" % len(result.values)
         elif result.error is not None and result.error.exception != "ManagementObjectNotFoundException" \
                 and result.error.status != 404:
             result.error.raise_error("Get-CASMailbox", name)
+        else:
+            answers[name] = result.error.describe() if result.error is not None else \
+                "Get-CASMailbox returned no mailbox"
     if ambiguous:
-        raise ConfigurationError("more than one mailbox matches %s: name each by its primary SMTP address or GUID"
-                                 % ", ".join(repr(n) for n in ambiguous), option="mailboxes")
+        raise ConfigurationError("more than one mailbox matches %s: name each by its primary SMTP address or GUID "
+                                 "(Exchange answered: %s)"
+                                 % (", ".join(repr(n) for n in ambiguous), "; ".join(answers[n] for n in ambiguous)),
+                                 option="mailboxes")
     record_missing(missing, names, ("mailboxes", "exclude_mailboxes"), lambda name: name not in found_named)
-    check_missing(missing, params, "Select mailboxes")
+    try:
+        check_missing(missing, params, "Select mailboxes")
+    except NotFoundError as exc:
+        # Exchange's own words ("couldn't be found") beside the explanation, so that a missing
+        # mailbox can be told from an ambiguous name or a refused permission.
+        said = ["%s: %s" % (name, answers[name]) for name in named if name in answers]
+        if said:
+            exc.service_message = "; ".join(said)
+            exc.message = "%s. Exchange answered: %s" % (exc.message, exc.service_message)
+        raise
 
     selected = {}
     for obj in all_listing:
@@ -229,7 +316,25 @@ async def select_mailboxes(connection, params, properties):
             selected.pop(found_named[name]["Guid"], None)
     for guid in [g for g, obj in selected.items() if obj.get("ExternalDirectoryObjectId") in exclude_ids]:
         del selected[guid]
+    await _read_again_where_missing(exchange, selected, properties)
     return MailboxSelection(selected, missing, without_mailbox)
+
+
+async def _read_again_where_missing(exchange, mailboxes, properties):
+    """A mailbox whose answer left out a property asked for is read again by its GUID, with
+    every property (no $select). What the second answer has is taken; what it still lacks stays
+    missing (and is reported as unknown by the caller), never filled with a default."""
+    lacking = [guid for guid, obj in mailboxes.items() if any(name not in obj for name in properties)]
+    if not lacking:
+        return
+    results = await exchange.invoke_many([("Get-CASMailbox", {"Identity": guid}) for guid in lacking],
+                                         operation="Read mailboxes again for properties not returned")
+    for guid, result in zip(lacking, results):
+        if result.ok and len(result.values) == 1:
+            again = result.values[0]
+            for name in properties:
+                if name not in mailboxes[guid] and name in again:
+                    mailboxes[guid][name] = again[name]
 
 
 async def _empty():
@@ -278,8 +383,14 @@ async def read_back(exchange, targets, cmdlet="Get-CASMailbox", settings=SETTING
     """{key: current settings} of the targets that could be read (to verify lost writes)."""
     results = await exchange.invoke_many([(cmdlet, {"Identity": target.key}) for target in targets],
                                          operation="Verify with %s" % cmdlet)
-    return dict((target.key, current_settings(result.values[0], settings))
-                for target, result in zip(targets, results) if result.ok and len(result.values) == 1)
+    current = {}
+    for target, result in zip(targets, results):
+        if result.ok and len(result.values) == 1:
+            values = current_settings(result.values[0], settings)
+            # A value not returned cannot verify anything: the target counts as not read back.
+            if not any(value is NOT_RETURNED for value in values.values()):
+                current[target.key] = values
+    return current
 
 
 def outcomes(changes, results):

@@ -11,11 +11,19 @@ document its wire format; what is implemented follows the public clients that us
 ``{"CmdletInput": {"CmdletName", "Parameters"}}``, paging by POSTing the same body to
 ``@odata.nextLink``, warnings in ``@adminapi.warnings``, errors whose
 ``details[].message`` is ``<id>|<exception type>|<text>``, $batch of 10 with absolute URLs).
+
+An app whose Exchange role does not allow a cmdlet is refused with HTTP 401 and a body such as
+``{"error": {"code": "Unauthorized", "message": "User is not allowed to call Get-Mailbox"}}``,
+although its token is good: ``permission_refusal`` tells that answer from an expired token, so
+that it becomes one PermissionDeniedError naming the cmdlet and the role to assign, with no new
+token and no retry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
@@ -43,19 +51,71 @@ SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 PERMISSION_HINT = ("The app needs the Office 365 Exchange Online application permission Exchange.ManageAsApp "
                    "(admin consent granted) and an Exchange role assigned to its service principal, "
                    "such as Exchange Administrator (Global Reader only allows Get- cmdlets)")
+# Microsoft documents neither the status nor the text of a refused role. Exchange Online answers
+# 401 "User is not allowed to call <cmdlet>"; Exchange's RBAC has also been seen answering 403
+# CmdletAccessDeniedException "... isn't assigned to any management roles that allow running the
+# cmdlet <cmdlet>". Both are read as the same refusal, at either status.
+REFUSAL_RE = re.compile(r"(?:not allowed to call|allow running the cmdlet)\s+[\"']?([A-Za-z]+-[A-Za-z0-9]+)",
+                        re.IGNORECASE)
+REFUSAL_STATUS = frozenset([401, 403])
+# Cmdlets that Exchange Recipient Administrator may run (recipient settings); the others that
+# change anything need Exchange Administrator.
+RECIPIENT_WRITE_CMDLETS = frozenset(["set-casmailbox", "set-mailbox"])
+
+
+def refused_cmdlet(status, body):
+    """The cmdlet an answer says the app's Exchange role does not allow, or None."""
+    if status not in REFUSAL_STATUS or not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return None
+    error = body["error"]
+    texts = [error.get("message")]
+    texts.extend((detail or {}).get("message") for detail in error.get("details") or [] if isinstance(detail, dict))
+    inner = error.get("innererror") or error.get("innerError") or {}
+    if isinstance(inner, dict):
+        internal = inner.get("internalexception") or inner.get("internalException") or {}
+        texts.extend([inner.get("message"), internal.get("message") if isinstance(internal, dict) else None])
+    for text in texts:
+        match = REFUSAL_RE.search(text) if isinstance(text, str) else None
+        if match:
+            return match.group(1)
+    return None
+
+
+def permission_refusal(status, text):
+    """For the HTTP session: whether a 401 refuses the app's role rather than its token (a new
+    token would be refused the same way, so none is asked for)."""
+    try:
+        body = json.loads(text or "")
+    except ValueError:
+        return False
+    return refused_cmdlet(status, body) is not None
+
+
+def role_hint(cmdlet):
+    """Which role to assign so that the app may run ``cmdlet`` (docs/getting-started.md, section 5)."""
+    if cmdlet.lower().startswith("get-"):
+        roles = ("the Microsoft Entra role Global Reader, or the Exchange role group View-Only Organization "
+                 "Management (Exchange Administrator allows it too)")
+    elif cmdlet.lower() in RECIPIENT_WRITE_CMDLETS:
+        roles = "Exchange Recipient Administrator or Exchange Administrator"
+    else:
+        roles = "Exchange Administrator"
+    return ("The app needs an Exchange role assigned to its service principal that allows %s, such as %s; "
+            "a new assignment can take some minutes to reach Exchange Online" % (cmdlet, roles))
 
 
 class CmdletError(object):
     """An Exchange error answer, split into its parts."""
 
-    __slots__ = ("status", "code", "exception", "text", "error_id")
+    __slots__ = ("status", "code", "exception", "text", "error_id", "_refused")
 
-    def __init__(self, status, code, exception, text, error_id):
+    def __init__(self, status, code, exception, text, error_id, refused=None):
         self.status = status
         self.code = code
         self.exception = exception
         self.text = text
         self.error_id = error_id
+        self._refused = refused
 
     @classmethod
     def from_body(cls, status, body, raw_text=""):
@@ -77,7 +137,16 @@ class CmdletError(object):
             internal = inner.get("internalexception") or inner.get("internalException") or {}
             text = internal.get("message") or error.get("message") or ""
             exception = exception or internal.get("type") or ""
-        return cls(status, error.get("code") or "", exception.rsplit(".", 1)[-1], text, error_id)
+        return cls(status, error.get("code") or "", exception.rsplit(".", 1)[-1], text, error_id,
+                   refused=refused_cmdlet(status, body))
+
+    @property
+    def refused(self):
+        """The cmdlet the app's Exchange role does not allow (a 401 or 403 that says so), or None."""
+        if self._refused is None and self.status in REFUSAL_STATUS:
+            match = REFUSAL_RE.search(self.text or "")
+            return match.group(1) if match else None
+        return self._refused
 
     @property
     def transient(self):
@@ -98,6 +167,9 @@ class CmdletError(object):
         operation = cmdlet if not target else "%s" % cmdlet
         common = dict(operation=operation, target=target, status=self.status, code=self.exception or self.code or None,
                       service_message=self.text or None)
+        if self.refused:
+            raise PermissionDeniedError("Exchange Online does not allow the app to run %s (%s)"
+                                        % (self.refused, self.describe()), hint=role_hint(self.refused), **common)
         if self.status == 401:
             raise AuthenticationError("Exchange Online refused the access token (%s)" % self.describe(), **common)
         if self.status == 403 or self.exception in ("UnauthorizedAccessException", "AccessDeniedException"):
@@ -202,16 +274,23 @@ class ExchangeClient(object):
         (outcome unknown), for the caller to verify by reading back.
 
         Returns one CmdletResult per command, in order; failures are returned, not raised,
-        except when the whole envelope is refused. Items answered with a transient error are
-        sent again after their Retry-After or a back-off; a page link inside an item answer
-        is followed with single calls.
+        except when the whole envelope is refused, or when Exchange refuses a cmdlet to the app's
+        role: then no command of that cmdlet is sent again or any further, and one
+        PermissionDeniedError names the cmdlet and the role to assign. Items answered with a
+        transient error, or 424 (not run because an earlier item failed), are sent again after
+        their Retry-After or a back-off; a page link inside an item answer is followed with
+        single calls.
         """
         results = [None] * len(commands)
         attempts = [0] * len(commands)
         semaphore = asyncio.Semaphore(self.concurrency)
         follow_ups = []
+        refused = {}  # lower-case cmdlet name -> the CmdletError that refused it
 
         async def send(indices):
+            indices = [index for index in indices if commands[index][0].lower() not in refused]
+            if not indices:
+                return []
             envelope = {"requests": []}
             for position, index in enumerate(indices):
                 cmdlet, parameters = commands[index]
@@ -224,7 +303,10 @@ class ExchangeClient(object):
             async with semaphore:
                 self.batch_requests_sent += 1
                 try:
+                    # Without continue-on-error an OData batch stops at its first failed item, and
+                    # one throttled or missing mailbox would leave the rest of the envelope unrun.
                     response = await self.session.request("POST", self.batch_url, json_body=envelope,
+                                                          headers={"Prefer": "odata.continue-on-error"},
                                                           operation=operation, safe=reads)
                 except OutcomeUnknownError as exc:
                     # Lost after it was sent: the caller verifies these commands, never repeats them blindly.
@@ -237,7 +319,8 @@ class ExchangeClient(object):
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}
             retry = []
-            if any(int(item.get("status") or 0) == 401 for item in answered.values()):
+            if any(int(item.get("status") or 0) == 401 and not refused_cmdlet(401, item.get("body"))
+                   for item in answered.values()):
                 # The token expired while the batch ran: a new one for the items sent again.
                 await self.session.token_refused(response)
             for position, index in enumerate(indices):
@@ -248,7 +331,12 @@ class ExchangeClient(object):
                 if status >= 400 or item is None:
                     error = CmdletError.from_body(status, body)
                     results[index] = CmdletResult(error=error)
-                    retryable = status == 401 or error.may_send_again(safe)
+                    if error.refused:
+                        refused.setdefault(commands[index][0].lower(), error)
+                        continue
+                    # 424: an earlier item failed and this one was not run (a batch sent without
+                    # continue-on-error), so even a write may be sent again.
+                    retryable = status in (401, 424) or error.may_send_again(safe)
                     if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
                         retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index]),
                                       status == 429))
@@ -259,6 +347,8 @@ class ExchangeClient(object):
             return retry
 
         await send_in_rounds(len(commands), BATCH_SIZE, send, jitter=0.2, first=BATCH_SIZE * self.concurrency)
+        for error in refused.values():
+            error.raise_error(operation)
 
         for index, next_link in follow_ups:
             cmdlet, parameters = commands[index]

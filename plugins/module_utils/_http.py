@@ -151,11 +151,17 @@ class CABundle(object):
 
 
 class BearerAuth(_AuthBase):
-    """Puts a token for one scope on each request; on a 401, gets a new token and retries (twice at most)."""
+    """Puts a token for one scope on each request; on a 401, gets a new token and retries (twice at most).
 
-    def __init__(self, tokens, scope):
+    ``permission_refusal(status, text)``, when given, recognises a 401 that refuses the caller's
+    permissions rather than its token (Exchange answers a missing role with 401): no new token
+    is asked for such an answer, since a new one would be refused the same way.
+    """
+
+    def __init__(self, tokens, scope, permission_refusal=None):
         self._tokens = tokens
         self._scope = scope
+        self._permission_refusal = permission_refusal
 
     async def async_auth_flow(self, request):
         token = await self._tokens.get(self._scope)
@@ -167,6 +173,8 @@ class BearerAuth(_AuthBase):
             if response.status_code != 401:
                 return
             await response.aread()
+            if self._permission_refusal is not None and self._permission_refusal(response.status_code, response.text):
+                return
             token = await self._tokens.get(self._scope, reject=token)
             request.headers["Authorization"] = "Bearer " + token
             response = yield request
@@ -190,7 +198,7 @@ class ServiceSession(object):
     """Requests to one service (Graph or Exchange) with one token scope."""
 
     def __init__(self, service_name, tokens, scope, ssl_context, timeout, graph=False, max_connections=16,
-                 transport=None):
+                 transport=None, permission_refusal=None):
         self.service_name = service_name
         self.requests_sent = 0
         self._tokens = tokens
@@ -201,7 +209,7 @@ class ServiceSession(object):
             timeout=httpx.Timeout(timeout),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             headers={"User-Agent": USER_AGENT},
-            auth=BearerAuth(tokens, scope),
+            auth=BearerAuth(tokens, scope, permission_refusal),
             follow_redirects=False,
         )
         # kiota's default handlers without its RetryHandler: retries are this class's (one

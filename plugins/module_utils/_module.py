@@ -94,7 +94,7 @@ class M365Connection(object):
             await self._exchange_ready
         if self._exchange is None:
             # Imported here: modules that never call Exchange do not load its client.
-            from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
+            from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient, permission_refusal
 
             scope = self.settings.exchange_scope
             tenant = self.settings.tenant_id
@@ -102,7 +102,8 @@ class M365Connection(object):
                 # The admin API is addressed by tenant GUID; the token names it.
                 tenant = token_claims(await self.tokens.get(scope)).get("tid") or tenant
             session = ServiceSession("Exchange Online", self.tokens, scope, self._ssl_context,
-                                     self.settings.request_timeout, max_connections=self.concurrency * 2)
+                                     self.settings.request_timeout, max_connections=self.concurrency * 2,
+                                     permission_refusal=permission_refusal)
             self._sessions.append(session)
             self._exchange = ExchangeClient(session, self.settings.exchange_url, tenant, concurrency=self.concurrency)
         return self._exchange

@@ -82,7 +82,14 @@ options:
     description: Allow Outlook on the web (C(OWAEnabled)), which also gates the new Outlook for Windows.
     type: bool
   ews:
-    description: Allow Exchange Web Services (C(EwsEnabled)).
+    description:
+      - Allow Exchange Web Services for the mailbox (the mailbox's C(EwsEnabled)).
+      - V(true) does not re-enable EWS that the organization turned off. EWS works for a mailbox only where both
+        the organization's C(EwsEnabled) (C(Set-OrganizationConfig)) and the mailbox's allow it, and Exchange
+        Online treats an organization whose C(EwsEnabled) is null as V(false) since 1 October 2026. The effective
+        state is C(ews_effective) in M(m365.admin.mailbox_protocols_info).
+      - Microsoft switches EWS off in Exchange Online on 1 April 2027; V(false) is what lasts.
+      - Most mailboxes read null (not enforced at the mailbox level); V(false) or V(true) is then a change.
     type: bool
   outlook_mobile:
     description: Allow Outlook for iOS and Android (C(OutlookMobileEnabled)).
@@ -109,7 +116,11 @@ options:
 notes:
   - "Exchange Online: the application permission C(Exchange.ManageAsApp) (Office 365 Exchange Online, admin
     consent granted) and an Exchange role assigned to the app's service principal, such as Exchange
-    Administrator, or Exchange Recipient Administrator for mailboxes only."
+    Administrator, or Exchange Recipient Administrator for mailboxes only. Without a role that allows a cmdlet,
+    Exchange answers HTTP 401 C(User is not allowed to call ...) although the token is valid; the task fails once,
+    naming the cmdlet and the role to assign, without asking for a new token or retrying."
+  - A mailbox for which Exchange does not return a setting the task sets (even when read again with every
+    property) is not changed; it is reported in RV(failures) with the property that was missing.
   - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
     when O(exclude_users) is used."
   - The precedence of SMTP AUTH is the mailbox value when set, else the organization's value.
@@ -308,7 +319,8 @@ async def run(module, connection):
     desired = _cas.desired_settings(module.params)
     parameters = [_cas.BY_NAME[name].parameter for name in desired]
     selection = await _cas.select_mailboxes(connection, module.params, parameters)
-    targets = [_cas.mailbox_target(obj) for obj in selection.mailboxes.values()]
+    targets, unreadable = _cas.unreadable_targets([_cas.mailbox_target(obj) for obj in selection.mailboxes.values()],
+                                                  desired)
     exchange = await connection.exchange()
     hold = None
     if module.params["usage_guard_days"]:
@@ -327,7 +339,7 @@ async def run(module, connection):
         return await _cas.read_back(exchange, changed)
 
     return await reconcile(targets, desired, _cas.SETTINGS, apply, read_back=read_back, check_mode=module.check_mode,
-                           max_changes=module.params["max_changes"], noun="mailboxes",
+                           max_changes=module.params["max_changes"], noun="mailboxes", read_failures=unreadable,
                            extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox),
                            hold=hold)
 

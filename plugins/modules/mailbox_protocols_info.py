@@ -12,14 +12,29 @@ version_added: 0.1.0
 description:
   - Returns the client access settings of the selected mailboxes (IMAP, POP, Exchange ActiveSync, MAPI, Outlook on
     the web, EWS, Outlook mobile, Outlook for Mac, Windows Mail, the new Outlook for Windows and SMTP AUTH), the
-    effective SMTP AUTH state of each (the mailbox value, or the organization's when the mailbox inherits), and
-    for each protocol the number of mailboxes that allow it.
+    effective SMTP AUTH state of each (the mailbox value, or the organization's when the mailbox inherits), the
+    effective EWS state of each (see the notes), and for each protocol the number of mailboxes that allow it.
+  - Reads the organization's SMTP AUTH setting with C(Get-TransportConfig) and its EWS setting with
+    C(Get-OrganizationConfig), one request each. When the app's role does not allow C(Get-OrganizationConfig), the
+    task warns and RV(organization.ews) is V(unknown).
+  - A property that Exchange's answer leaves out is not taken for null or false. The mailbox is read again with
+    every property; what is still missing is returned as null, listed in RV(mailboxes[].not_returned) and counted
+    as V(unknown).
   - Selects mailboxes like M(m365.admin.mailbox_protocols) does, and reads them in bulk the same way.
   - Reads only; never changes the tenant.
 author:
   - m365.admin maintainers (@m365-admin)
 notes:
-  - "Exchange Online: C(Exchange.ManageAsApp) and an Exchange role on the app, such as Global Reader."
+  - "Exchange Online: C(Exchange.ManageAsApp) and an Exchange role on the app that allows the C(Get-) cmdlets, such
+    as Global Reader (or the Exchange role group View-Only Organization Management). Without the role, Exchange
+    answers HTTP 401 C(User is not allowed to call ...); the task fails once, naming the cmdlet and the role to
+    assign, without retrying."
+  - "EWS works for a mailbox only where both the organization's C(EwsEnabled) (C(Get-OrganizationConfig)) and the
+    mailbox's C(EwsEnabled) allow it: V(false) at either level blocks it, and a mailbox's V(true) does not
+    override the organization's V(false). Null (most mailboxes) means the level does not enforce anything. Since
+    1 October 2026 Exchange Online treats an organization whose C(EwsEnabled) is null as V(false), so EWS is
+    blocked unless the organization set it to V(true); from 1 April 2027 EWS is switched off in Exchange Online
+    and RV(mailboxes[].ews_effective) is V(disabled) for every mailbox."
   - "Microsoft Graph: C(GroupMember.Read.All) when O(groups) or O(exclude_groups) are used, C(User.Read.All)
     when O(exclude_users) is used."
 seealso:
@@ -80,8 +95,23 @@ mailboxes:
       description: Outlook on the web allowed.
       type: bool
     ews:
-      description: EWS allowed.
+      description:
+        - The mailbox's own C(EwsEnabled). Null when the mailbox does not enforce anything (the default), which
+          leaves EWS to the organization's setting; see RV(mailboxes[].ews_effective).
       type: bool
+    ews_effective:
+      description:
+        - Whether EWS works for the mailbox after the organization's setting, V(enabled) or V(disabled);
+          V(unknown) when Exchange did not return a value it depends on.
+      type: str
+      sample: disabled
+    not_returned:
+      description:
+        - The C(Set-CASMailbox) properties Exchange did not return for this mailbox, even when read again. Their
+          settings are returned as null and counted as V(unknown); they are not known to be null.
+      type: list
+      elements: str
+      sample: []
     outlook_mobile:
       description: Outlook for iOS and Android allowed.
       type: bool
@@ -98,13 +128,19 @@ mailboxes:
       description: The mailbox's own SMTP AUTH value, V(enabled), V(disabled) or V(inherit).
       type: str
     smtp_auth_effective:
-      description: What applies to the mailbox, V(enabled) or V(disabled), after the organization's setting.
+      description:
+        - What applies to the mailbox, V(enabled) or V(disabled), after the organization's setting; V(unknown)
+          when Exchange did not return the mailbox's value.
       type: str
 counts:
-  description: For each protocol, the number of selected mailboxes that allow and that block it.
+  description:
+    - For each protocol, the number of selected mailboxes that allow it, that block it, and whose setting Exchange
+      did not return (V(unknown)). SMTP AUTH and EWS are counted by their effective state. A switch that is null
+      counts as allowed.
   returned: always
   type: dict
-  sample: {"imap": {"allowed": 12, "blocked": 1168}, "smtp_auth": {"allowed": 3, "blocked": 1177}}
+  sample: {"imap": {"allowed": 12, "blocked": 1168, "unknown": 0}, "smtp_auth": {"allowed": 3, "blocked": 1177,
+           "unknown": 0}}
 organization:
   description: Organization-wide settings that the mailbox values depend on.
   returned: always
@@ -114,6 +150,13 @@ organization:
       description: The organization's SMTP AUTH setting (C(Get-TransportConfig)), V(enabled) or V(disabled).
       type: str
       sample: disabled
+    ews:
+      description:
+        - The organization's EWS setting (C(Get-OrganizationConfig) C(EwsEnabled)), V(enabled), V(disabled), or
+          V(not_set) when it is null (which Exchange Online treats as V(disabled) since 1 October 2026).
+        - V(unknown) when Exchange did not return it, or the app's role does not allow C(Get-OrganizationConfig).
+      type: str
+      sample: not_set
 missing:
   description: Names given in the options that do not exist, by option (only with O(missing=ignore)).
   returned: always
@@ -125,8 +168,19 @@ without_mailbox:
   elements: str
 """
 
+import datetime
+
 from ansible_collections.m365.admin.plugins.module_utils import _cas
+from ansible_collections.m365.admin.plugins.module_utils._errors import PermissionDeniedError
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
+
+# Get-OrganizationConfig EwsEnabled, as reported.
+ORG_EWS = {True: "enabled", False: "disabled", None: "not_set"}
+
+
+def today_utc():
+    """The day the effective EWS state is computed for (Microsoft's EWS dates are in UTC)."""
+    return datetime.datetime.now(datetime.timezone.utc).date()
 
 
 async def run(module, connection):
@@ -137,19 +191,46 @@ async def run(module, connection):
                                       target="organization")
     org_disabled = bool((transport.values or [{}])[0].get("SmtpClientAuthenticationDisabled"))
     org_smtp = "disabled" if org_disabled else "enabled"
+    try:
+        organization = await exchange.invoke("Get-OrganizationConfig", select=["EwsEnabled"], target="organization")
+        org_config = (organization.values or [{}])[0]
+    except PermissionDeniedError as exc:
+        # Microsoft does not say which read-only roles include Get-OrganizationConfig: without it
+        # the mailboxes are still reported, and EWS is unknown where the mailbox does not block it.
+        module.ansible.warn("the organization's EWS setting could not be read, so ews_effective is unknown unless "
+                            "the mailbox blocks EWS: %s" % exc.to_message())
+        org_config = {}
+    org_ews = org_config["EwsEnabled"] if "EwsEnabled" in org_config else _cas.NOT_RETURNED
+    today = today_utc()
 
     mailboxes = []
-    counts = dict((setting.name, dict(allowed=0, blocked=0)) for setting in _cas.SETTINGS)
+    counts = dict((setting.name, dict(allowed=0, blocked=0, unknown=0)) for setting in _cas.SETTINGS)
     for obj in selection.mailboxes.values():
         entry = dict(mailbox=obj.get("PrimarySmtpAddress"), guid=obj.get("Guid"), display_name=obj.get("DisplayName"))
-        entry.update(_cas.current_settings(obj))
-        entry["smtp_auth_effective"] = org_smtp if entry["smtp_auth"] == "inherit" else entry["smtp_auth"]
+        current = _cas.current_settings(obj)
+        entry["not_returned"] = sorted(_cas.BY_NAME[name].parameter for name, value in current.items()
+                                       if value is _cas.NOT_RETURNED)
+        entry.update((name, None if value is _cas.NOT_RETURNED else value) for name, value in current.items())
+        if current["smtp_auth"] is _cas.NOT_RETURNED:
+            entry["smtp_auth_effective"] = "unknown"
+        else:
+            entry["smtp_auth_effective"] = org_smtp if entry["smtp_auth"] == "inherit" else entry["smtp_auth"]
+        entry["ews_effective"] = _cas.effective_ews(org_ews, current["ews"], today)
         for setting in _cas.SETTINGS:
-            allowed = entry["smtp_auth_effective"] == "enabled" if setting.kind == "smtp" else entry[setting.name]
-            counts[setting.name]["allowed" if allowed else "blocked"] += 1
+            if setting.kind == "smtp":
+                state = entry["smtp_auth_effective"]
+            elif setting.name == "ews":
+                state = entry["ews_effective"]
+            elif current[setting.name] is _cas.NOT_RETURNED:
+                state = "unknown"
+            else:
+                # A bool switch that is null is not enforced, and its protocol is allowed.
+                state = "disabled" if current[setting.name] is False else "enabled"
+            counts[setting.name][{"enabled": "allowed", "disabled": "blocked"}.get(state, "unknown")] += 1
         mailboxes.append(entry)
     mailboxes.sort(key=lambda m: (m["mailbox"] or "").lower())
-    return dict(changed=False, mailboxes=mailboxes, counts=counts, organization=dict(smtp_auth=org_smtp),
+    return dict(changed=False, mailboxes=mailboxes, counts=counts,
+                organization=dict(smtp_auth=org_smtp, ews=ORG_EWS.get(org_ews, "unknown")),
                 missing=selection.missing, without_mailbox=selection.without_mailbox)
 
 

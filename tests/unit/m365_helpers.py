@@ -232,10 +232,11 @@ class FakeExchangeTenant(object):
 
     NO_OP = "The command completed successfully but no settings of '%s' have been modified."
 
-    def __init__(self, mailboxes, plans=None, org_smtp_disabled=True, item_faults=None):
+    def __init__(self, mailboxes, plans=None, org_smtp_disabled=True, item_faults=None, org_ews=None):
         self.mailboxes = [dict(m) for m in mailboxes]
         self.plans = [dict(p) for p in plans or []]
         self.org = {"SmtpClientAuthenticationDisabled": org_smtp_disabled, "Identity": "Transport Settings"}
+        self.organization = {"Identity": "contoso", "EwsEnabled": org_ews}
         self.item_faults = dict((k, list(v)) for k, v in (item_faults or {}).items())
         self.sets = []
         self.listings = []
@@ -282,6 +283,8 @@ class FakeExchangeTenant(object):
             return 200, {"value": []}
         if name == "Get-TransportConfig":
             return 200, {"value": [dict(self.org)]}
+        if name == "Get-OrganizationConfig":
+            return 200, {"value": [dict(self.organization)]}
         if name == "Set-TransportConfig":
             self.sets.append(("organization", dict(parameters)))
             self.org.update(parameters)

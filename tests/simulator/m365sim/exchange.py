@@ -14,7 +14,7 @@ import json
 import re
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from .apps import ROLE_NAMES, TENANT_ID
+from .apps import TENANT_ID
 from .auth import AuthFailure, resolve_tenant
 from .exo_cmdlets import CMDLETS
 from .exo_objects import CmdletError
@@ -49,6 +49,20 @@ def unauthorized(req, failure):
     )
     resp.headers["x-ms-diagnostics"] = '2000001;reason="%s";error_category="invalid_token"' % failure.message
     return resp
+
+
+def role_refused(cmdlet_name):
+    """A token that is valid but whose roles do not allow the cmdlet. Exchange Online answers
+    this with 401, not 403, and names the cmdlet: a client that takes every 401 for an expired
+    token gets a new token and is refused again."""
+    return Response(401, obj={"error": {"code": "Unauthorized",
+                                        "message": "User is not allowed to call %s" % cmdlet_name}},
+                    content_type=EXO_JSON)
+
+
+def _continue_on_error(req):
+    prefer = req.headers.get("Prefer") or ""
+    return any(part.strip().lower() == "odata.continue-on-error" for part in re.split(r"[;,]", prefer))
 
 
 def handle(sim, req):
@@ -183,11 +197,7 @@ def invoke(sim, req, tenant_seg, authed=None):
                          "(Office 365 Exchange Online) required to run cmdlets as an app." % app.client_id,
                          "Ex403A01", message="Access denied")
     if not wids & cmdlet.roles:
-        assigned = ", ".join(ROLE_NAMES.get(w, w) for w in sorted(wids)) or "none"
-        return exo_error(403, "CmdletAccessDeniedException",
-                         "The user \"%s\" isn't assigned to any management roles that allow running the cmdlet "
-                         "\"%s\". Assigned Microsoft Entra roles: %s." % (app.display_name, cmdlet.name, assigned),
-                         "Ex403R01", message="Access denied")
+        return role_refused(cmdlet.name)
     query = dict((k.lower(), v) for k, v in parse_qsl(req.query_string, keep_blank_values=True))
     select = query.get("$select")
     fingerprint = _fingerprint(cin, select)
@@ -271,12 +281,32 @@ def batch(sim, req, tenant_seg):
             return exo_error(400, "ArgumentException", "Batch request id '%s' is used more than once." % item["id"],
                              "Ex400B05", message="Invalid batch request")
         seen.add(item["id"].lower())
+    # OData batches stop at the first failed request unless the client sends
+    # "Prefer: odata.continue-on-error" (what public clients of this endpoint send). The
+    # requests after the failure are not run; they are answered 424 Failed Dependency, as
+    # Microsoft Graph answers requests a batch did not run, rather than left out, so that every
+    # id the client sent has an answer.
+    keep_going = _continue_on_error(req)
     responses = []
+    failed = False
     for item in items:
+        if failed and not keep_going:
+            sim.stats.note_batch_item("POST /adminapi/InvokeCommand (not run)", 424)
+            responses.append({"id": item["id"], "status": 424, "headers": {"Content-Type": EXO_JSON},
+                              "body": {"error": {"code": "FailedDependency",
+                                                 "message": "The request was not run because an earlier request "
+                                                            "in the batch failed and the batch was sent without "
+                                                            "Prefer: odata.continue-on-error."}}})
+            continue
         entry, drop = _batch_item(sim, req, tenant_seg, item, (app, claims))
         if drop:
             return Response.dropped()
+        failed = failed or entry["status"] >= 400
         responses.append(entry)
+    if keep_going:
+        resp = Response(200, obj={"responses": responses}, content_type=EXO_JSON)
+        resp.headers["Preference-Applied"] = "odata.continue-on-error"
+        return resp
     return Response(200, obj={"responses": responses}, content_type=EXO_JSON)
 
 

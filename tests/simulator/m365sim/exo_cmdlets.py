@@ -1,5 +1,5 @@
 """Exchange cmdlets served through InvokeCommand (Get-Mailbox, Get-/Set-CASMailbox,
-Get-EXOCasMailbox, Get-/Set-CASMailboxPlan, Get-/Set-TransportConfig).
+Get-EXOCasMailbox, Get-/Set-CASMailboxPlan, Get-/Set-TransportConfig, Get-/Set-OrganizationConfig).
 
 A cmdlet returns ``CmdletResult(objects, warnings, changed)``; errors raise CmdletError.
 Parameter binding is in exo_binding.py, object shapes in exo_objects.py.
@@ -22,12 +22,14 @@ from .exo_objects import (
     exo_cas_object,
     mailbox_object,
     not_found,
+    organization_object,
     parse_opath,
     plan_object,
     resolve_mailbox,
     resolve_plan,
     transport_object,
 )
+from .seed import organization_config_defaults
 from .util import iso
 
 NOOP_WARNING = "The command completed successfully but no settings of '%s' have been modified."
@@ -347,6 +349,36 @@ def set_transport_config(ctx, bound):
     return CmdletResult([], [], changed=True)
 
 
+def _organization_config(store):
+    # A state saved before the simulator modelled the organization config gets the defaults.
+    return store.data.setdefault("organization_config", organization_config_defaults())
+
+
+def get_organization_config(ctx, bound):
+    return CmdletResult([organization_object(_organization_config(ctx.store))], [])
+
+
+# Only the organization-wide EWS switch is modelled (Set-OrganizationConfig reference): $true,
+# $false, or $null for "not configured".
+ORG_SETTABLE = {"EwsEnabled": "nbool"}
+
+
+def set_organization_config(ctx, bound):
+    org = _organization_config(ctx.store)
+    changes = _set_values(org, bound, ORG_SETTABLE, {})
+    if bound.get("WhatIf"):
+        return CmdletResult([], [])
+    if not changes:
+        return CmdletResult([], [NOOP_WARNING % organization_object(org)["Identity"]])
+    for name, (_before, after) in changes.items():
+        org[name] = after
+    org["WhenChanged"] = iso()
+    ctx.store.record_change("organizationConfig", organization_object(org)["Identity"],
+                            {k: v[0] for k, v in changes.items()}, {k: v[1] for k, v in changes.items()},
+                            actor=ctx.app.name, via="exchange")
+    return CmdletResult([], [], changed=True)
+
+
 def _cas_set_params():
     out = [P("Identity", "identity", mandatory=True, type_name="Microsoft.Exchange.Configuration.Tasks.MailboxIdParameter")]
     for name, _default, kind in CAS_SETTINGS:
@@ -412,6 +444,10 @@ CMDLETS = {c.name.lower(): c for c in (
                                   P("OwaMailboxPolicy", "policy", nullable=True), P("PopEnabled", "bool")]
            + list(COMMON_SWITCHES), set_cas_mailbox_plan, write=True, roles=ORG_WRITE_ROLES),
     Cmdlet("Get-TransportConfig", [], get_transport_config, roles=READ_ROLES),
+    Cmdlet("Get-OrganizationConfig", [P("RetrieveEwsOperationAccessPolicy", "switch")], get_organization_config,
+           roles=READ_ROLES),
+    Cmdlet("Set-OrganizationConfig", [P("EwsEnabled", "nbool")] + list(COMMON_SWITCHES), set_organization_config,
+           write=True, roles=ORG_WRITE_ROLES),
     Cmdlet("Set-TransportConfig", list(TRANSPORT_PARAMS) + list(COMMON_SWITCHES), set_transport_config, write=True,
            roles=ORG_WRITE_ROLES),
 )}

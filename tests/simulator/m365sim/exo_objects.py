@@ -59,7 +59,10 @@ CAS_SETTINGS = (
     ("MAPIBlockOutlookVersions", None, "readonly"),
     ("MAPIBlockOutlookRpcHttp", False, "readonly"),
     ("MAPIBlockOutlookExternalConnectivity", False, "readonly"),
-    ("EwsEnabled", True, "bool"),
+    # Nullable on the mailbox (Set-CASMailbox reference: EwsEnabled; the CASMailbox class types it
+    # Nullable<bool>): null means the mailbox does not enforce anything, and most mailboxes read
+    # null. EWS then follows the organization's EwsEnabled (Get-OrganizationConfig).
+    ("EwsEnabled", None, "nbool"),
     ("EwsAllowOutlook", None, "nbool"),
     ("EwsAllowMacOutlook", None, "nbool"),
     ("EwsAllowEntourage", None, "nbool"),
@@ -276,6 +279,17 @@ def plan_object(p):
 
 
 TRANSPORT_IDENTITY = "Transport Settings"
+
+
+def organization_object(org):
+    """Get-OrganizationConfig: the organization's settings (only those the simulator models)."""
+    name = INITIAL_DOMAIN.split(".", maxsplit=1)[0]
+    obj = {"Identity": name, "Name": name}
+    for k, v in org.items():
+        obj[k] = list(v) if isinstance(v, list) else v
+    obj.update({"OrganizationId": ORG_ID, "ExchangeVersion": EXCHANGE_VERSION, "IsValid": True,
+                "ObjectState": "Unchanged", "WhenChanged": org.get("WhenChanged") or org.get("WhenCreated")})
+    return obj
 
 
 def transport_object(tc):

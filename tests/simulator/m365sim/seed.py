@@ -117,6 +117,27 @@ def _guid_hex(guid):
     return guid.replace("-", "")
 
 
+def organization_config_defaults():
+    """Get-OrganizationConfig settings the simulator models, as a new tenant has them.
+
+    EwsEnabled is null by default (Set-OrganizationConfig reference: "$null (blank): The setting
+    isn't configured"); Exchange Online treats null as false from 1 October 2026. The EWS
+    application policy and lists are unset as well.
+    """
+    return {
+        "EwsEnabled": None,
+        "EwsApplicationAccessPolicy": None,
+        "EwsAllowList": None,
+        "EwsBlockList": None,
+        "EwsAllowEntourage": None,
+        "EwsAllowMacOutlook": None,
+        "EwsAllowOutlook": None,
+        "OAuth2ClientProfileEnabled": True,
+        "Guid": "5f0c7a1e-3b2d-4c8e-9a61-0d7e2b4f8c13",
+        "WhenCreated": iso(BASE_CREATED),
+    }
+
+
 def mailbox_dn(name):
     parts = EXO_OU_ROOT.split("/")
     return "CN=%s,OU=%s,OU=Microsoft Exchange Hosted Organizations,DC=NAMPR12A005,DC=PROD,DC=OUTLOOK,DC=COM" % (
@@ -176,6 +197,7 @@ class Seeder:
             "mailboxes": mailboxes,
             "cas_plans": plans,
             "transport_config": self.build_transport_config(),
+            "organization_config": self.build_organization_config(),
             "signins": [],
             "legacy_users": [],
             "changes": [],
@@ -584,6 +606,11 @@ class Seeder:
                 }
             )
         return plans
+
+    @staticmethod
+    def build_organization_config():
+        # No random draw here: the rest of the seeded tenant stays what it was before this existed.
+        return organization_config_defaults()
 
     def build_transport_config(self):
         return {

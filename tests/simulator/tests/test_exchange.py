@@ -244,10 +244,14 @@ def test_transport_config(sim):
 
 def test_rbac(sim):
     assert sim.exo("Get-CASMailbox", {"Identity": "admin"}, app="reader").status_code == 200
+    # A valid token whose role does not allow the cmdlet: 401 naming the cmdlet, not 403.
     r = sim.exo("Set-CASMailbox", {"Identity": "admin", "ImapEnabled": False}, app="reader")
-    assert r.status_code == 403 and r.json()["error"]["code"] == "Forbidden"
+    assert r.status_code == 401
+    assert r.json()["error"] == {"code": "Unauthorized", "message": "User is not allowed to call Set-CASMailbox"}
+    assert "WWW-Authenticate" not in r.headers
     r = sim.exo("Set-TransportConfig", {"SmtpClientAuthenticationDisabled": False}, app="reader")
-    assert r.status_code == 403
+    assert r.status_code == 401 and r.json()["error"]["message"] == "User is not allowed to call Set-TransportConfig"
+    assert sim.sim("GET", "changes").json()["changes"] == []
     r = sim.exo("Get-CASMailbox", {"Identity": "admin"}, app="noperm")
     assert r.status_code == 403 and "Exchange.ManageAsApp" in _details(r)[2]
     r = sim.http.post(sim.url + "/adminapi/beta/unknown.example/InvokeCommand",
@@ -316,3 +320,62 @@ def test_module_file_manifest(sim):
     assert r.status_code == 200
     cmdlets = r.json()["value"]["exportedCmdlets"].split(",")
     assert {"Get-CASMailbox", "Set-CASMailbox", "Get-EXOCasMailbox", "Set-TransportConfig"} <= set(cmdlets)
+
+
+def test_batch_item_refused_to_the_role_is_401_naming_the_cmdlet(sim):
+    url = sim.exo_url()
+    reqs = [_item(1, "Get-CASMailbox", {"Identity": "admin"}, url),
+            _item(2, "Set-CASMailbox", {"Identity": "admin", "PopEnabled": False}, url)]
+    r = sim.http.post(sim.exo_url("$batch"), json={"requests": reqs},
+                      headers={**sim.auth("reader"), "Prefer": "odata.continue-on-error"})
+    items = {i["id"]: i for i in r.json()["responses"]}
+    assert items["1"]["status"] == 200
+    assert items["2"]["status"] == 401
+    assert items["2"]["body"]["error"]["message"] == "User is not allowed to call Set-CASMailbox"
+
+
+def test_batch_stops_at_the_first_failure_without_continue_on_error(sim):
+    url = sim.exo_url()
+    target = _mailbox(sim, PopEnabled=True)
+    reqs = [_item(1, "Get-CASMailbox", {"Identity": "admin"}, url),
+            _item(2, "Get-CASMailbox", {"Identity": "nobody@contoso.com"}, url),
+            _item(3, "Set-CASMailbox", {"Identity": target["Guid"], "PopEnabled": False}, url)]
+    r = sim.http.post(sim.exo_url("$batch"), json={"requests": reqs}, headers=sim.auth())
+    assert r.status_code == 200
+    items = {i["id"]: i for i in r.json()["responses"]}
+    assert [items[k]["status"] for k in ("1", "2", "3")] == [200, 404, 424]
+    assert items["3"]["body"]["error"]["code"] == "FailedDependency"
+    # The item answered 424 was not run.
+    assert sim.exo("Get-CASMailbox", {"Identity": target["Guid"]}).json()["value"][0]["PopEnabled"] is True
+
+    r = sim.http.post(sim.exo_url("$batch"), json={"requests": reqs},
+                      headers={**sim.auth(), "Prefer": "odata.continue-on-error"})
+    assert r.headers["Preference-Applied"] == "odata.continue-on-error"
+    items = {i["id"]: i for i in r.json()["responses"]}
+    assert [items[k]["status"] for k in ("1", "2", "3")] == [200, 404, 200]
+    assert sim.exo("Get-CASMailbox", {"Identity": target["Guid"]}).json()["value"][0]["PopEnabled"] is False
+
+
+def test_ews_is_null_by_default_at_both_levels(sim):
+    org = sim.exo("Get-OrganizationConfig", app="reader").json()["value"]
+    assert len(org) == 1 and "EwsEnabled" in org[0] and org[0]["EwsEnabled"] is None
+    mailboxes = sim.exo("Get-CASMailbox", {"ResultSize": "Unlimited"}).json()["value"]
+    values = [m["EwsEnabled"] for m in mailboxes]
+    assert values.count(None) > len(values) // 2 and set(values) <= {None, False}
+    # The mailbox value goes back to null (not enforced at the mailbox level).
+    target = mailboxes[values.index(None)]["Guid"]
+    assert sim.exo("Set-CASMailbox", {"Identity": target, "EwsEnabled": True}).status_code == 200
+    assert sim.exo("Get-CASMailbox", {"Identity": target}).json()["value"][0]["EwsEnabled"] is True
+    assert sim.exo("Set-CASMailbox", {"Identity": target, "EwsEnabled": None}).status_code == 200
+    assert sim.exo("Get-CASMailbox", {"Identity": target}).json()["value"][0]["EwsEnabled"] is None
+
+
+def test_organization_ews_switch(sim):
+    r = sim.exo("Set-OrganizationConfig", {"EwsEnabled": False}, app="reader")
+    assert r.status_code == 401
+    assert sim.exo("Set-OrganizationConfig", {"EwsEnabled": False}).status_code == 200
+    assert sim.exo("Get-OrganizationConfig", select="EwsEnabled").json()["value"] == [{"EwsEnabled": False}]
+    again = sim.exo("Set-OrganizationConfig", {"EwsEnabled": False}).json()
+    assert "no settings of" in again["@adminapi.warnings"][0]
+    assert sim.exo("Set-OrganizationConfig", {"EwsEnabled": None}).status_code == 200
+    assert sim.exo("Get-OrganizationConfig").json()["value"][0]["EwsEnabled"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 
 import pytest
 
@@ -13,6 +14,7 @@ from ansible_collections.m365.admin.plugins.module_utils._reconcile import Chang
 from ansible_collections.m365.admin.tests.unit.m365_helpers import (
     FakeExchangeTenant,
     ScriptedSession,
+    exchange_error,
     make_mailboxes,
 )
 
@@ -220,3 +222,103 @@ def test_a_mistyped_excluded_user_fails():
         asyncio.run(_cas.select_mailboxes(connection, params(all_mailboxes=True,
                                                              exclude_users=["breakglas@contoso.com"]), []))
     assert "exclude_users: 'breakglas@contoso.com'" in info.value.message
+
+
+def test_a_missing_mailbox_error_carries_exchange_own_words():
+    tenant = FakeExchangeTenant(make_mailboxes(2))
+    with pytest.raises(NotFoundError) as info:
+        select(tenant, mailboxes=["ghost@contoso.com", "user0@contoso.com"])
+    message = info.value.to_message()
+    assert "not found in the tenant" in message
+    assert "Exchange answered: ghost@contoso.com: ManagementObjectNotFoundException: The operation couldn't be " \
+           "performed because object 'ghost@contoso.com' couldn't be found" in message
+    assert "couldn't be found" in info.value.service_message
+
+
+def test_an_ambiguous_name_error_carries_exchange_own_words():
+    tenant = FakeExchangeTenant(make_mailboxes(2))
+    base = tenant.cmdlet
+
+    def cmdlet(name, parameters):
+        if parameters.get("Identity") == "user":
+            return 400, exchange_error("ManagementObjectAmbiguousException",
+                                       "The operation couldn't be performed because 'user' matches multiple entries.",
+                                       code="BadRequest")
+        return base(name, parameters)
+    tenant.cmdlet = cmdlet
+    with pytest.raises(ConfigurationError) as info:
+        select(tenant, mailboxes=["user"])
+    assert "more than one mailbox matches 'user'" in info.value.message
+    assert "ManagementObjectAmbiguousException: The operation couldn't be performed because 'user' matches " \
+           "multiple entries" in info.value.message
+
+
+def test_a_property_not_returned_is_neither_null_nor_a_default():
+    obj = make_mailboxes(1)[0]
+    del obj["ImapEnabled"], obj["SmtpClientAuthenticationDisabled"]
+    current = _cas.current_settings(obj)
+    assert current["imap"] is _cas.NOT_RETURNED and current["smtp_auth"] is _cas.NOT_RETURNED
+    assert current["pop"] is True
+    # Returned as null is a value: SMTP AUTH follows the organization, EWS is not enforced.
+    obj.update(SmtpClientAuthenticationDisabled=None, EwsEnabled=None)
+    current = _cas.current_settings(obj)
+    assert current["smtp_auth"] == "inherit" and current["ews"] is None
+
+
+def test_mailboxes_whose_answer_left_a_property_out_are_read_again_with_every_property():
+    mailboxes = make_mailboxes(3)
+    tenant = FakeExchangeTenant(mailboxes)
+    base = tenant.cmdlet
+
+    def cmdlet(name, parameters):
+        status, body = base(name, parameters)
+        if name == "Get-CASMailbox" and "Identity" not in parameters:
+            for obj in body["value"]:
+                if obj["Name"] in ("user0", "user2"):
+                    del obj["ImapEnabled"]
+        if name == "Get-CASMailbox" and parameters.get("Identity") == mailboxes[2]["Guid"]:
+            del body["value"][0]["ImapEnabled"]  # still left out when read again
+        return status, body
+    tenant.cmdlet = cmdlet
+    selection, session = select(tenant, all_mailboxes=True)
+    # One listing, then one batch reading the two incomplete mailboxes again by GUID.
+    assert len(session.calls) == 2
+    again = session.calls[1]
+    assert again["url"].endswith("/$batch")
+    assert sorted(r["body"]["CmdletInput"]["Parameters"]["Identity"] for r in again["body"]["requests"]) == \
+        sorted([mailboxes[0]["Guid"], mailboxes[2]["Guid"]])
+    assert selection.mailboxes[mailboxes[0]["Guid"]]["ImapEnabled"] is True
+    assert "ImapEnabled" not in selection.mailboxes[mailboxes[2]["Guid"]]
+
+    targets = [_cas.mailbox_target(obj) for obj in selection.mailboxes.values()]
+    readable, failures = _cas.unreadable_targets(targets, {"imap": False, "pop": None})
+    assert sorted(t.label for t in readable) == ["user0@contoso.com", "user1@contoso.com"]
+    assert [(f.target.label, f.status) for f in failures] == [("user2@contoso.com", 0)]
+    assert "did not return ImapEnabled" in failures[0].error and "nothing was written" in failures[0].error
+    # A task that does not set imap can still use the mailbox.
+    assert len(_cas.unreadable_targets(targets, {"pop": False})[0]) == 3
+
+
+def test_complete_answers_are_not_read_again():
+    _selection, session = select(FakeExchangeTenant(make_mailboxes(3)), all_mailboxes=True)
+    assert len(session.calls) == 1
+
+
+@pytest.mark.parametrize("org, mailbox, today, effective", [
+    (None, None, "2026-09-30", "enabled"),     # neither level enforces anything, before the default block
+    (None, None, "2026-12-01", "disabled"),    # an organization left null is treated as false since 1 Oct 2026
+    (None, True, "2026-12-01", "disabled"),    # a mailbox true does not re-enable it
+    (True, None, "2026-12-01", "enabled"),
+    (True, True, "2026-12-01", "enabled"),
+    (True, False, "2026-12-01", "disabled"),
+    (False, True, "2026-06-01", "disabled"),   # the organization's false wins over the mailbox's true
+    (False, None, "2026-06-01", "disabled"),
+    (None, False, "2026-06-01", "disabled"),
+    (True, _cas.NOT_RETURNED, "2026-12-01", "unknown"),
+    (_cas.NOT_RETURNED, None, "2026-12-01", "unknown"),
+    (_cas.NOT_RETURNED, False, "2026-12-01", "disabled"),
+    (True, True, "2027-04-01", "disabled"),    # EWS switched off in Exchange Online
+])
+def test_effective_ews_needs_both_levels(org, mailbox, today, effective):
+    day = datetime.date(*(int(part) for part in today.split("-")))
+    assert _cas.effective_ews(org, mailbox, day) == effective

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+import httpx
 import pytest
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
@@ -11,7 +13,13 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     PermissionDeniedError,
     ServiceError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, ExchangeClient
+from ansible_collections.m365.admin.plugins.module_utils import _http
+from ansible_collections.m365.admin.plugins.module_utils._exchange import (
+    CmdletError,
+    ExchangeClient,
+    permission_refusal,
+    refused_cmdlet,
+)
 from ansible_collections.m365.admin.tests.unit.m365_helpers import ScriptedSession, exchange_error
 
 EXO = "https://outlook.test"
@@ -215,3 +223,110 @@ def test_non_idempotent_write_is_not_repeated_after_a_transient_error_but_thrott
     assert [r.ok for r in results] == [False, True]
     assert results[0].error.exception == "ADTransientException"
     assert handler.seen == {"transient@c.com": 1, "throttled@c.com": 2}
+
+
+def role_refusal(cmdlet):
+    # What Exchange Online answers a valid token whose role does not allow the cmdlet.
+    return {"error": {"code": "Unauthorized", "message": "User is not allowed to call %s" % cmdlet}}
+
+
+@pytest.mark.parametrize("cmdlet, role", [
+    ("Set-CASMailbox", "Exchange Recipient Administrator"),
+    ("Set-TransportConfig", "Exchange Administrator"),
+    ("Get-CASMailbox", "Global Reader"),
+])
+def test_a_401_refusing_the_role_is_one_permission_error_naming_cmdlet_and_role(cmdlet, role):
+    session = ScriptedSession(lambda m, u, b, h: (401, role_refusal(cmdlet)))
+    with pytest.raises(PermissionDeniedError) as info:
+        run(ExchangeClient(session, EXO, TENANT).invoke(cmdlet, {"Identity": "a@c.com"}))
+    message = info.value.to_message()
+    assert "does not allow the app to run %s" % cmdlet in message
+    assert "User is not allowed to call %s" % cmdlet in message
+    assert role in message and "refused the access token" not in message
+    assert info.value.status == 401
+    assert len(session.calls) == 1
+
+
+def test_refusal_is_recognised_at_either_status_and_in_any_part_of_the_body():
+    assert refused_cmdlet(401, role_refusal("Get-Mailbox")) == "Get-Mailbox"
+    in_details = exchange_error("CmdletAccessDeniedException", "The user \"app\" isn't assigned to any management "
+                                "roles that allow running the cmdlet \"Set-CASMailbox\".", code="Forbidden")
+    assert refused_cmdlet(403, in_details) == "Set-CASMailbox"
+    # An expired token is not a refused role; neither is another status.
+    expired = {"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired."}}
+    assert refused_cmdlet(401, expired) is None
+    assert refused_cmdlet(400, role_refusal("Get-Mailbox")) is None
+    assert permission_refusal(401, json.dumps(role_refusal("Get-Mailbox"))) is True
+    assert permission_refusal(401, json.dumps(expired)) is False
+    assert permission_refusal(401, "<html>not json</html>") is False
+
+
+class Tokens(object):
+    def __init__(self):
+        self.issued = 0
+
+    async def get(self, scope, reject=None):
+        self.issued += 1
+        return "tok%d" % self.issued
+
+
+@pytest.mark.parametrize("body, refusal, requests, tokens", [
+    # A refused role: the answer is final, no new token is asked for.
+    (role_refusal("Get-Mailbox"), permission_refusal, 1, 1),
+    # An expired token still gets a new one (twice at most).
+    ({"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}, permission_refusal, 3, 3),
+    # Without the predicate every 401 was taken for an expired token.
+    (role_refusal("Get-Mailbox"), None, 3, 3),
+])
+def test_bearer_auth_asks_no_new_token_for_a_refused_role(body, refusal, requests, tokens):
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(401, json=body)
+
+    provider = Tokens()
+
+    async def scenario():
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler),
+                                     auth=_http.BearerAuth(provider, "s", refusal)) as client:
+            return await client.post(INVOKE, json={})
+    assert run(scenario()).status_code == 401
+    assert len(seen) == requests and provider.issued == tokens
+
+
+def test_batch_refused_role_raises_once_and_stops_sending_that_cmdlet():
+    handler = batch_handler(lambda item, n: (401, role_refusal("Set-CASMailbox")))
+    session = ScriptedSession(handler)
+    client = ExchangeClient(session, EXO, TENANT)
+    commands = [("Set-CASMailbox", {"Identity": "u%d@c.com" % i, "ImapEnabled": False}) for i in range(1000)]
+    with pytest.raises(PermissionDeniedError) as info:
+        run(client.invoke_many(commands, operation="Set-CASMailbox", idempotent=True))
+    message = info.value.to_message()
+    assert message.count("not allowed to call Set-CASMailbox") == 1
+    assert "Exchange Recipient Administrator" in message
+    # The scripted session answers each envelope before the next is sent: once the refusal is
+    # known, not one more envelope goes out (and none is sent twice, and no new token is asked).
+    assert len(session.calls) == 1 and max(handler.seen.values()) == 1
+    assert getattr(session, "tokens_refused", 0) == 0
+
+
+def test_batch_asks_to_continue_on_error():
+    session = ScriptedSession(batch_handler(lambda item, n: (200, {"value": []})))
+    run(ExchangeClient(session, EXO, TENANT).invoke_many([("Get-CASMailbox", {"Identity": "a@c.com"})]))
+    assert session.calls[0]["url"] == BATCH
+    assert session.calls[0]["headers"]["Prefer"] == "odata.continue-on-error"
+
+
+def test_batch_items_not_run_424_are_sent_again_even_writes():
+    def answer(item, attempt):
+        identity = item["body"]["CmdletInput"]["Parameters"]["Identity"]
+        if identity == "b@c.com" and attempt == 1:
+            return 424, {"error": {"code": "FailedDependency", "message": "not run"}}
+        return 200, {"value": []}
+
+    handler = batch_handler(answer)
+    client = ExchangeClient(ScriptedSession(handler), EXO, TENANT)
+    results = run(client.invoke_many([("New-Thing", {"Identity": "a@c.com"}), ("New-Thing", {"Identity": "b@c.com"})]))
+    assert [r.ok for r in results] == [True, True]
+    assert handler.seen == {"a@c.com": 1, "b@c.com": 2}

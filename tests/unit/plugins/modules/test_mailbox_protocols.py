@@ -182,3 +182,34 @@ def test_usage_guard_refused_in_a_cloud_without_sign_in_logs():
         mailbox_protocols.main, dict(all_mailboxes=True, activesync=False, cloud="usgov", _ansible_check_mode=True),
         fake)
     assert not failed and done["summary"]["changed"] == 4
+
+
+def test_a_mailbox_whose_setting_is_not_returned_is_reported_not_written():
+    mailboxes = make_mailboxes(3, ImapEnabled={1: False})
+    del mailboxes[2]["ImapEnabled"]  # left out of every answer, even when read again
+    fake = FakeExchangeTenant(mailboxes)
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(all_mailboxes=True, imap=False), fake)
+    assert failed
+    assert [c["mailbox"] for c in result["changes"]] == ["user0@contoso.com"]
+    assert [(f["mailbox"], f["status"]) for f in result["failures"]] == [("user2@contoso.com", 0)]
+    assert "did not return ImapEnabled" in result["failures"][0]["error"]
+    assert [mailbox for mailbox, _parameters in fake.sets] == ["user0@contoso.com"]
+    # A setting that was returned as null is a value: it is compared and changed.
+    nulls = FakeExchangeTenant(make_mailboxes(1, EwsEnabled={0: None}))
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(all_mailboxes=True, ews=False), nulls)
+    assert not failed and result["changes"][0]["before"] == {"ews": None}
+
+
+def test_a_role_that_does_not_allow_set_casmailbox_fails_once_naming_the_role():
+    fake = FakeExchangeTenant(make_mailboxes(25))
+
+    def refusing(method, url, body, headers):
+        if url.endswith("/$batch") and body["requests"][0]["body"]["CmdletInput"]["CmdletName"] == "Set-CASMailbox":
+            return 200, {"responses": [{"id": item["id"], "status": 401, "body": {"error": {
+                "code": "Unauthorized", "message": "User is not allowed to call Set-CASMailbox"}}}
+                for item in body["requests"]]}
+        return fake(method, url, body, headers)
+    result, failed, _made = run_with_exchange(mailbox_protocols.main, dict(all_mailboxes=True, imap=False), refusing)
+    assert failed
+    assert result["msg"].count("User is not allowed to call Set-CASMailbox") == 1
+    assert "Exchange Recipient Administrator" in result["msg"] and fake.sets == []
