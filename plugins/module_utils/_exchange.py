@@ -35,7 +35,9 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     TransportError,
 )
 from ansible_collections.m365.admin.plugins.module_utils._graph import (
+    ITEM_MAX_ATTEMPTS,
     lost_reads_again,
+    refused_again,
     retry_after_seconds,
     send_in_rounds,
 )
@@ -45,6 +47,10 @@ PAGE_SIZE = 1000
 TRANSIENT_EXCEPTIONS = frozenset(["ADTransientException", "TransientException", "DataSourceTransientException",
                                   "ServerBusyException", "ConnectionFailedTransientException"])
 RETRYABLE_STATUS = frozenset([429, 503, 504])
+# Sends of one cmdlet that failed with a transient cmdlet error (HTTP 500 ADTransientException and
+# the like). Throttling and 503/504 of a single call are the HTTP pipeline's to retry, and every
+# failure of a $batch item the round sender's, ITEM_MAX_ATTEMPTS sends for every reason together
+# (docs/reliability.md).
 MAX_ATTEMPTS = 6
 # The system mailbox the module anchors organization-level app-only calls to.
 SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
@@ -158,6 +164,12 @@ class CmdletError(object):
         or a write of absolute values), because the cmdlet may have run."""
         return self.transient and (safe or self.status in RETRYABLE_STATUS)
 
+    def cmdlet_transient(self, safe):
+        """Whether a single REST call may be sent again by the Exchange client itself: a transient
+        cmdlet error only. A 429, 503 or 504 reaches it after the HTTP pipeline has already sent the
+        call as often as it may (or, for a write answered 504, as an unknown outcome)."""
+        return self.status not in RETRYABLE_STATUS and self.may_send_again(safe)
+
     def describe(self):
         if self.exception:
             return "%s: %s" % (self.exception, self.text)
@@ -253,7 +265,7 @@ class ExchangeClient(object):
             if response.status >= 400:
                 error = CmdletError.from_body(response.status, response.body, response.text)
                 attempt += 1
-                if error.may_send_again(safe) and attempt < MAX_ATTEMPTS:
+                if error.cmdlet_transient(safe) and attempt < MAX_ATTEMPTS:
                     await asyncio.sleep(retry_after_seconds(response.headers, attempt))
                     continue
                 return CmdletResult(values, warnings, error)
@@ -305,16 +317,25 @@ class ExchangeClient(object):
                 try:
                     # Without continue-on-error an OData batch stops at its first failed item, and
                     # one throttled or missing mailbox would leave the rest of the envelope unrun.
+                    # The round sender owns the retries of its items: the pipeline does not send
+                    # the envelope again (that would multiply the sends of each item).
                     response = await self.session.request("POST", self.batch_url, json_body=envelope,
                                                           headers={"Prefer": "odata.continue-on-error"},
-                                                          operation=operation, safe=reads)
+                                                          operation=operation, safe=reads, retry=False)
                 except OutcomeUnknownError as exc:
                     # Lost after it was sent: the caller verifies these commands, never repeats them blindly.
                     for index in indices:
                         results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
                     return []
                 except TransportError as exc:
-                    return lost_reads_again(exc, indices, attempts, MAX_ATTEMPTS)
+                    return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
+            if response.status in RETRYABLE_STATUS:
+                # The envelope was refused before its commands ran (a 504 to writes is raised as an
+                # unknown outcome by the session): each command counts one send.
+                error = CmdletError.from_body(response.status, response.body, response.text)
+                for index in indices:
+                    results[index] = CmdletResult(error=error)
+                return refused_again(response, indices, attempts, ITEM_MAX_ATTEMPTS)
             if response.status >= 400:
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}
@@ -337,7 +358,7 @@ class ExchangeClient(object):
                     # 424: an earlier item failed and this one was not run (a batch sent without
                     # continue-on-error), so even a write may be sent again.
                     retryable = status in (401, 424) or error.may_send_again(safe)
-                    if (retryable or item is None) and attempts[index] < MAX_ATTEMPTS:
+                    if (retryable or item is None) and attempts[index] < ITEM_MAX_ATTEMPTS:
                         retry.append((index, retry_after_seconds((item or {}).get("headers"), attempts[index]),
                                       status == 429))
                     continue

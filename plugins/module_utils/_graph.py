@@ -260,6 +260,18 @@ def lost_reads_again(exc, indices, attempts, max_attempts):
     return retry
 
 
+def refused_again(response, indices, attempts, max_attempts):
+    """The batch items to send again when the whole envelope was refused before its items ran
+    (429, 503, 504): each item counts one send, and goes again after Retry-After while it has
+    sends left."""
+    retry = []
+    for index in indices:
+        attempts[index] += 1
+        if attempts[index] < max_attempts:
+            retry.append((index, retry_after_seconds(response.headers, attempts[index]), response.status == 429))
+    return retry
+
+
 class GraphClient(object):
     """Graph calls for one module run. Every method raises typed errors from _errors."""
 
@@ -405,13 +417,9 @@ class GraphClient(object):
 
     @staticmethod
     def _refused_envelope(response, indices, results, attempts):
-        retry = []
         for index in indices:
-            attempts[index] += 1
             results[index] = BatchResult(response.status, dict(response.headers or {}), response.body)
-            if attempts[index] < ITEM_MAX_ATTEMPTS:
-                retry.append((index, retry_after_seconds(response.headers, attempts[index]), response.status == 429))
-        return retry
+        return refused_again(response, indices, attempts, ITEM_MAX_ATTEMPTS)
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):
         """Look users up by UPN or object id. Returns ({identifier: user}, [missing identifiers])."""

@@ -14,7 +14,15 @@ import time
 import httpx
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _auth, _cas, _conditional_access, _http, _mfa
+from ansible_collections.m365.admin.plugins.module_utils import (
+    _auth,
+    _cas,
+    _conditional_access,
+    _exchange,
+    _graph,
+    _http,
+    _mfa,
+)
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     OutcomeUnknownError,
     ServiceError,
@@ -413,3 +421,48 @@ def test_a_lost_answer_to_an_envelope_of_reads_is_resent_by_the_round_sender_not
     graph, _session = graph_over(httpx.MockTransport(handler))
     results = run(graph.batch([BatchRequest("GET", "/users/u1")]))
     assert results[0].body == {"id": "u1"} and len(seen) == 2
+
+
+def exchange_over(transport):
+    session = _http.ServiceSession("Exchange Online", Tokens(), "s", ssl.create_default_context(), 5,
+                                   transport=transport)
+    return ExchangeClient(session, "https://outlook.test", "contoso.onmicrosoft.com"), session
+
+
+@pytest.mark.parametrize("status, error", [(429, ThrottledError), (503, ServiceError)])
+@pytest.mark.parametrize("cmdlet", ["Get-CASMailbox", "Set-CASMailbox"])
+def test_worst_case_sends_of_a_single_exchange_call(status, error, cmdlet):
+    # Before, the Exchange client's loop (6 attempts) ran over the pipeline's (8 sends): 48 sends.
+    transport, seen = answering(status, retry_after="1")
+    exchange, _session = exchange_over(transport)
+    with pytest.raises(error):
+        run(exchange.invoke(cmdlet, {"Identity": "adele@contoso.com", "ImapEnabled": False}))
+    assert len(seen) == _http.MAX_SENDS == documented_bound() == 8
+
+
+def test_a_transient_cmdlet_error_is_the_exchange_clients_to_retry():
+    # HTTP 500 with ADTransientException: not the pipeline's (it only retries 429, 503, 504).
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(500, json={"error": {"code": "InternalServerError", "message": "x", "details": [
+            {"message": "Ex1A2B3C|Microsoft.Exchange.Data.Directory.ADTransientException|The server is busy."}]}})
+    exchange, _session = exchange_over(httpx.MockTransport(handler))
+    with pytest.raises(ServiceError):
+        run(exchange.invoke("Get-CASMailbox", {"Identity": "adele@contoso.com"}))
+    assert len(seen) == _exchange.MAX_ATTEMPTS == 6
+
+
+@pytest.mark.parametrize("envelope, item", [(429, None), (503, None), (200, 429), (200, 503)])
+@pytest.mark.parametrize("cmdlet", ["Get-CASMailbox", "Set-CASMailbox"])
+def test_worst_case_sends_of_an_exchange_batch_item(envelope, item, cmdlet):
+    # The envelope goes out with the pipeline's retries off: whether Exchange refuses the envelope
+    # or the command in it, the command is sent ITEM_MAX_ATTEMPTS times in all.
+    transport, seen = answering(envelope, item, retry_after="1")
+    exchange, _session = exchange_over(transport)
+    results = run(exchange.invoke_many([(cmdlet, {"Identity": "adele@contoso.com", "ImapEnabled": False})],
+                                       idempotent=True))
+    assert len(seen) == exchange.batch_requests_sent == _graph.ITEM_MAX_ATTEMPTS == documented_bound()
+    assert all(r.url.path.endswith("/$batch") for r in seen)
+    assert results[0].error.status == (item or envelope)
