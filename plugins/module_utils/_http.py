@@ -36,6 +36,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     OutcomeUnknownError,
     TransportError,
 )
+from ansible_collections.m365.admin.plugins.module_utils._version import USER_AGENT
 
 HTTP_IMPORT_ERROR = None
 try:
@@ -54,7 +55,6 @@ except ImportError:
 else:
     _AuthBase = httpx.Auth
 
-USER_AGENT = "m365.admin-ansible-collection/0.1.0"
 
 # Retry bounds, one per kind (docs/reliability.md):
 # A request, or a batch item, is sent at most this many times in all while the service answers

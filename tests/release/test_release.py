@@ -184,6 +184,19 @@ def test_changelog_release_generates_changelog(released):
     assert [name for name in os.listdir(str(released / "changelogs" / "fragments")) if name.endswith(".yml")] == []
 
 
+def test_the_user_agent_carries_the_version_of_galaxy_yml():
+    path = os.path.join(COLLECTION, "plugins", "module_utils", "_version.py")
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    constants = dict((node.targets[0].id, node.value) for node in tree.body
+                     if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name))
+    assert ast.literal_eval(constants["COLLECTION_VERSION"]) == str(galaxy()["version"])
+    # Every request's User-Agent is built from it (the HTTP client imports it, it holds no copy).
+    with open(os.path.join(COLLECTION, "plugins", "module_utils", "_http.py")) as handle:
+        http = handle.read()
+    assert "import USER_AGENT" in http and "m365.admin-ansible-collection/" not in http
+
+
 def test_tarball_contents(released, tarball):
     with tarfile.open(str(tarball)) as archive:
         names = [name.rstrip("/") for name in archive.getnames()]
