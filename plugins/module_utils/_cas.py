@@ -165,9 +165,11 @@ def unreadable_targets(targets, desired, settings=SETTINGS):
     for target in targets:
         absent = not_returned(target, wanted)
         if absent:
-            failures.append(Failure(target, 0, "Exchange did not return %s for this mailbox, even when read again; "
-                                               "its current value is unknown, so nothing was written"
-                                    % ", ".join(rows[name].parameter for name in absent)))
+            failures.append(Failure(target, 0, "Exchange did not return %s for %s; its current value is unknown, "
+                                               "so nothing was written"
+                                    % (", ".join(rows[name].parameter for name in absent),
+                                       "this plan" if settings is PLAN_SETTINGS else
+                                       "this mailbox, even when read again")))
         else:
             readable.append(target)
     return readable, failures

@@ -190,9 +190,11 @@ async def run(module, connection):
                                 operation="Select CAS mailbox plans")
         selected = [p for p in plans if any(plan_matches(p, name) for name in module.params["plans"])]
 
-    targets = [Target(p["Name"], p["Name"], _cas.current_settings(p, _cas.PLAN_SETTINGS),
-                      identity=dict(plan=p["Name"], display_name=p.get("DisplayName"))) for p in selected]
+    everything = [Target(p["Name"], p["Name"], _cas.current_settings(p, _cas.PLAN_SETTINGS),
+                         identity=dict(plan=p["Name"], display_name=p.get("DisplayName"))) for p in selected]
     desired = _cas.desired_settings(module.params, _cas.PLAN_SETTINGS)
+    # A setting Exchange did not return cannot be compared: that plan is reported, not written blind.
+    targets, unreadable = _cas.unreadable_targets(everything, desired, _cas.PLAN_SETTINGS)
 
     async def apply(changes):
         return await _cas.write_settings(exchange, changes, "Set-CASMailboxPlan", _cas.PLAN_SETTINGS)
@@ -202,7 +204,7 @@ async def run(module, connection):
 
     result = await reconcile(targets, desired, _cas.PLAN_SETTINGS, apply, read_back=read_back,
                              check_mode=module.check_mode,
-                             max_changes=module.params["max_changes"], noun="plans")
+                             max_changes=module.params["max_changes"], noun="plans", read_failures=unreadable)
     result["plans"] = []
     for target in targets:
         settings = dict(target.current)

@@ -57,3 +57,16 @@ def test_unknown_plan_lists_the_real_ones():
     result, failed, _made = run_with_exchange(cas_mailbox_plan.main, dict(plans=["Platinum"], imap=False), fake)
     assert failed and "'Platinum'" in result["msg"] and "ExchangeOnlineDeskless" in result["msg"]
     assert fake.sets == []
+
+
+def test_a_plan_whose_setting_is_not_returned_is_reported_not_written():
+    incomplete = plan("4", "ExchangeOnlineKiosk")
+    del incomplete["ImapEnabled"]
+    fake = FakeExchangeTenant([], plans=PLANS + [incomplete])
+    result, failed, _made = run_with_exchange(cas_mailbox_plan.main, dict(all_plans=True, imap=False), fake)
+    assert failed
+    assert [(f["plan"], f["status"]) for f in result["failures"]] == [("ExchangeOnlineKiosk-4", 0)]
+    assert "did not return ImapEnabled for this plan" in result["failures"][0]["error"]
+    # The other plans are still made to match; the incomplete one is never written.
+    assert sorted(name for name, _parameters in fake.sets) == ["ExchangeOnline-1", "ExchangeOnlineEnterprise-2"]
+    assert result["summary"] == dict(targets=4, compliant=1, changed=2, failed=1)
