@@ -281,24 +281,23 @@ def plan_object(p):
 TRANSPORT_IDENTITY = "Transport Settings"
 
 
-def organization_object(org):
-    """Get-OrganizationConfig: the organization's settings (only those the simulator models)."""
-    name = INITIAL_DOMAIN.split(".", maxsplit=1)[0]
-    obj = {"Identity": name, "Name": name}
-    for k, v in org.items():
+def _settings_object(identity, settings):
+    """An organization-wide settings object (OrganizationConfig, TransportConfig) as Exchange shows it."""
+    obj = {"Identity": identity, "Name": identity}
+    for k, v in settings.items():
         obj[k] = list(v) if isinstance(v, list) else v
     obj.update({"OrganizationId": ORG_ID, "ExchangeVersion": EXCHANGE_VERSION, "IsValid": True,
-                "ObjectState": "Unchanged", "WhenChanged": org.get("WhenChanged") or org.get("WhenCreated")})
+                "ObjectState": "Unchanged", "WhenChanged": settings.get("WhenChanged") or settings.get("WhenCreated")})
     return obj
+
+
+def organization_object(org):
+    """Get-OrganizationConfig: the organization's settings (only those the simulator models)."""
+    return _settings_object(INITIAL_DOMAIN.split(".", maxsplit=1)[0], org)
 
 
 def transport_object(tc):
-    obj = {"Identity": TRANSPORT_IDENTITY, "Name": TRANSPORT_IDENTITY}
-    for k, v in tc.items():
-        obj[k] = list(v) if isinstance(v, list) else v
-    obj.update({"OrganizationId": ORG_ID, "ExchangeVersion": EXCHANGE_VERSION, "IsValid": True,
-                "ObjectState": "Unchanged", "WhenChanged": tc.get("WhenChanged") or tc.get("WhenCreated")})
-    return obj
+    return _settings_object(TRANSPORT_IDENTITY, tc)
 
 
 # ---------------------------------------------------------------------------------------
