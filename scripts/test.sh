@@ -34,6 +34,19 @@ run_suite() {
     if ! (cd "$COLLECTION" && "$@"); then FAILED+=("$name"); fi
 }
 
+# The CI kit of docs/ci.md: actionlint on the example workflow (with shellcheck on its run steps),
+# and every file against its CI system's JSON schema as check-jsonschema vendors it (Azure's
+# schema needs Python's regular expressions). Runs from the collection; each check runs.
+lint_ci_examples() {
+    local rc=0
+    actionlint docs/examples/ci/github-actions.yml || rc=1
+    check-jsonschema --builtin-schema vendor.github-workflows docs/examples/ci/github-actions.yml || rc=1
+    check-jsonschema --builtin-schema vendor.github-actions .github/actions/m365-baseline/action.yml || rc=1
+    check-jsonschema --builtin-schema vendor.gitlab-ci docs/examples/ci/gitlab-ci.yml || rc=1
+    check-jsonschema --regex-variant python --builtin-schema vendor.azure-pipelines docs/examples/ci/azure-pipelines.yml || rc=1
+    return $rc
+}
+
 for suite in $SUITES; do
     case $suite in
     sanity)
@@ -70,7 +83,10 @@ for suite in $SUITES; do
     lint)
         run_suite "lint" ansible-lint --offline roles playbooks tests/integration
         "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ansible-lint.xml" "ansible-lint production profile" \
-            "$([[ " ${FAILED[*]} " == *" lint "* ]] && echo failed || echo passed)" ;;
+            "$([[ " ${FAILED[*]} " == *" lint "* ]] && echo failed || echo passed)"
+        run_suite "lint-ci" lint_ci_examples
+        "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ci-lint.xml" "CI examples: actionlint and CI schemas" \
+            "$([[ " ${FAILED[*]} " == *" lint-ci "* ]] && echo failed || echo passed)" ;;
     release)
         run_suite "release" "$PY" -m pytest -q -p no:cacheprovider --junitxml "$JUNIT/release.xml" tests/release ;;
     *)
