@@ -86,7 +86,15 @@ class ServiceError(M365Error):
 
 
 class TransportError(M365Error):
-    """No usable HTTP answer: connection refused or dropped, TLS failure, timeout, not JSON."""
+    """No usable HTTP answer: connection refused or dropped, TLS failure, timeout, not JSON.
+
+    ``answer_lost``: the connection was made and the request sent, but its answer was lost
+    (a batch sender may send the same reads again in a later round).
+    """
+
+    def __init__(self, message, answer_lost=False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.answer_lost = answer_lost
 
 
 class OutcomeUnknownError(TransportError):

@@ -44,7 +44,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     TransportError,
 )
 from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, CmdletResult
-from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._http import retry_after_seconds
 
 PYPSRP_IMPORT_ERROR = None
 try:
