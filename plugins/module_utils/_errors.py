@@ -99,3 +99,12 @@ class TransportError(M365Error):
 
 class OutcomeUnknownError(TransportError):
     """A write was sent but its answer was lost: it may or may not have been applied."""
+
+
+class PartialResultError(M365Error):
+    """The task failed after doing part of its work: ``result`` is the full result (what was
+    changed and what failed), returned beside the message."""
+
+    def __init__(self, message, result, **kwargs):
+        super().__init__(message, **kwargs)
+        self.result = result

@@ -32,7 +32,7 @@ from ansible_collections.m365.admin.plugins.module_utils._connection import (
     ConnectionSettings,
     is_guid,
 )
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error, PartialResultError
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._http import (
     HTTP_IMPORT_ERROR,
@@ -165,9 +165,8 @@ class M365Module(object):
         details = exc.to_result()
         if details:
             result["error"] = details
-        partial = getattr(exc, "result", None)
-        if partial:
-            result.update(partial)
+        if isinstance(exc, PartialResultError):
+            result.update(exc.result)
         if not isinstance(exc, ConfigurationError) and exc.__traceback__ is not None:
             result["exception"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.ansible.fail_json(msg=exc.to_message(), **{k: v for k, v in result.items() if v is not None})

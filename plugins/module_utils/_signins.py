@@ -385,3 +385,15 @@ async def usage_hold(graph, desired, days, acknowledged, cloud=None):
                 % (user.get("user_principal_name") or identity.get("mailbox"), protocol.client_app,
                    user.get("successes") or 0, days, user.get("last_success"), name))
     return hold, usage
+
+
+def usage_guard(graph, days, acknowledged, cloud=None):
+    """A reconcile guard (``Backend.guard``) for O(usage_guard_days): after planning, read the
+    sign-in logs only for the protocols that some target would actually lose, and hold those
+    protocols on where they were used (``usage_hold``)."""
+    async def guard(plan):
+        losing = dict((name, value) for change in plan.changes for name, value in change.after.items()
+                      if disables(name, change.before.get(name), value))
+        hold, _usage = await usage_hold(graph, losing, days, acknowledged, cloud=cloud)
+        return hold
+    return guard
