@@ -291,8 +291,9 @@ async def select_mailboxes(connection, params, properties):
         # mailbox can be told from an ambiguous name or a refused permission.
         said = ["%s: %s" % (name, answers[name]) for name in named if name in answers]
         if said:
-            exc.service_message = "; ".join(said)
-            exc.message = "%s. Exchange answered: %s" % (exc.message, exc.service_message)
+            service_message = "; ".join(said)
+            raise exc.amended(service_message=service_message,
+                              message="%s. Exchange answered: %s" % (exc.message, service_message)) from exc
         raise
 
     selected = {}

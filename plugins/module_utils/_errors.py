@@ -13,6 +13,8 @@ what (``target``), and what the service answered (``service_message``).
 
 from __future__ import annotations
 
+import copy
+
 
 class M365Error(Exception):
     """Base class for every error the collection raises on purpose."""
@@ -43,6 +45,17 @@ class M365Error(Exception):
         if self.hint:
             text = "%s. %s" % (text.rstrip("."), self.hint)
         return text
+
+    def amended(self, **fields):
+        """A new error like this one with some fields replaced (a hint, the service's own words):
+        an error that was raised is not changed afterwards."""
+        error = copy.copy(self)
+        for name, value in fields.items():
+            if not hasattr(self, name):
+                raise AttributeError("%s has no field %s" % (type(self).__name__, name))
+            setattr(error, name, value)
+        error.args = (error.message,)
+        return error
 
     def to_result(self):
         """Structured details returned beside ``msg``."""

@@ -169,8 +169,7 @@ class CmdletError(object):
         return self.text
 
     def raise_error(self, cmdlet, target=None):
-        operation = cmdlet if not target else "%s" % cmdlet
-        common = dict(operation=operation, target=target, status=self.status, code=self.exception or self.code or None,
+        common = dict(operation=cmdlet, target=target, status=self.status, code=self.exception or self.code or None,
                       service_message=self.text or None)
         if self.refused:
             raise PermissionDeniedError("Exchange Online does not allow the app to run %s (%s)"
