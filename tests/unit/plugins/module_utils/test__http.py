@@ -225,7 +225,6 @@ def test_retry_after_in_seconds_is_waited_as_asked_up_to_the_cap():
     assert _http.retry_after_seconds({"Retry-After": "86400"}, 1) == _http.RETRY_AFTER_CAP == 180.0
 
 
-
 def test_retry_after_in_seconds_any_case_and_the_back_off_without_one():
     assert _http.retry_after_seconds({"retry-after": "3"}, 1) == 3.0
     assert _http.retry_after_seconds({"Retry-After": "0"}, 1) == 0.0

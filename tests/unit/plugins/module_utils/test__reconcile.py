@@ -87,7 +87,7 @@ def engine(targets, desired, table, write, check_mode, hold=None, noun="targets"
 def test_check_mode_plans_without_applying():
     apply = Recorder()
     result = run(engine([target("a", imap=True), target("b", imap=False)], {"imap": False}, TABLE, apply,
-                           check_mode=True))
+                        check_mode=True))
     assert apply.calls == []
     assert result["changed"] is True
     assert result["summary"] == dict(targets=2, compliant=1, changed=1, failed=0)
@@ -115,14 +115,14 @@ def test_max_changes_refuses_before_applying():
     apply = Recorder()
     with pytest.raises(MaxChangesExceeded) as info:
         run(engine([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False,
-                      max_changes=2, noun="mailboxes"))
+                   max_changes=2, noun="mailboxes"))
     assert apply.calls == []
     assert "3 mailboxes would change, more than max_changes=2" in info.value.message
 
 
 def test_max_changes_equal_to_the_count_is_allowed():
     result = run(engine([target(k, imap=True) for k in "ab"], {"imap": False}, TABLE, Recorder(),
-                           check_mode=False, max_changes=2))
+                        check_mode=False, max_changes=2))
     assert result["summary"]["changed"] == 2
 
 
@@ -142,14 +142,14 @@ def test_read_failures_are_reported_and_fail_the_task():
     read_failure = Failure(target("z"), 404, "gone")
     with pytest.raises(ApplyFailed) as info:
         run(engine([target("a", imap=False)], {"imap": False}, TABLE, Recorder(), check_mode=True,
-                      read_failures=[read_failure]))
+                   read_failures=[read_failure]))
     assert info.value.result["summary"] == dict(targets=2, compliant=1, changed=0, failed=1)
 
 
 def test_single_setting_tables_report_bare_values_and_extra_is_merged():
     table = [Setting("state")]
     result = run(engine([Target("u", "u@c.com", {"state": "disabled"}, identity=dict(id="u"))],
-                           {"state": "enforced"}, table, Recorder(), check_mode=True, extra=dict(missing={})))
+                        {"state": "enforced"}, table, Recorder(), check_mode=True, extra=dict(missing={})))
     assert result["changes"] == [dict(id="u", before="disabled", after="enforced")]
     assert result["diff"]["after"] == {"u@c.com": "enforced"}
     assert result["missing"] == {}

@@ -99,7 +99,7 @@ def targets(tenant):
 def test_lost_write_that_landed_is_read_back_and_counted_once():
     tenant = Tenant({"a": "disabled", "b": "disabled"}, lose=["a"])
     result = run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
-                           read_back=tenant.read_back))
+                        read_back=tenant.read_back))
     assert result["summary"]["changed"] == 2 and result["failures"] == []
     # Verified by reading back, never written a second time.
     assert tenant.writes == ["a", "b"] and tenant.reads == ["a"]
@@ -127,7 +127,7 @@ def test_lost_write_that_cannot_be_read_back_fails_and_says_so():
     tenant = Tenant({"a": "disabled", "b": "disabled"}, lose=["a"], refuse_read=["a"])
     with pytest.raises(Exception) as info:
         run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
-                      read_back=tenant.read_back))
+                   read_back=tenant.read_back))
     result = info.value.result
     assert result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
     assert result["failures"][0]["status"] == 0 and "could not be read back" in result["failures"][0]["error"]
