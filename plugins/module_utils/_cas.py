@@ -27,7 +27,14 @@ import asyncio
 import datetime
 
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, NotFoundError
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import Failure, NoOp, Setting, Target, Unknown
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
+    Backend,
+    Failure,
+    NoOp,
+    Setting,
+    Target,
+    Unknown,
+)
 from ansible_collections.m365.admin.plugins.module_utils._selection import check_missing, check_user_names, record_missing
 
 SMTP_TO_WIRE = {"enabled": False, "disabled": True, "inherit": None}
@@ -286,8 +293,9 @@ async def select_mailboxes(connection, params, properties):
         # mailbox can be told from an ambiguous name or a refused permission.
         said = ["%s: %s" % (name, answers[name]) for name in named if name in answers]
         if said:
-            exc.service_message = "; ".join(said)
-            exc.message = "%s. Exchange answered: %s" % (exc.message, exc.service_message)
+            service_message = "; ".join(said)
+            raise exc.amended(service_message=service_message,
+                              message="%s. Exchange answered: %s" % (exc.message, service_message)) from exc
         raise
 
     selected = {}
@@ -371,28 +379,42 @@ async def _group_members(connection, names):
     return result, missing
 
 
-async def write_settings(exchange, changes, cmdlet="Set-CASMailbox", settings=SETTINGS):
-    """``cmdlet`` (Set-CASMailbox, Set-CASMailboxPlan) for each change, with only the differing
-    parameters, in batches of 10; returns the Failure and NoOp outcomes."""
-    commands = [(cmdlet, dict(set_parameters(change, settings), Identity=change.target.key)) for change in changes]
-    # An envelope whose answer was lost is not sent again: a second Set- would answer "no
-    # settings modified" and hide the change. Its targets are verified with read_back.
-    results = await exchange.invoke_many(commands, operation=cmdlet, idempotent=True)
-    return outcomes(changes, results)
+class CasSettings(Backend):
+    """CAS settings over an Exchange transport (REST or PSRP): the engine's backend for
+    mailboxes (Set-CASMailbox) and, with the plan cmdlets and table, for CAS mailbox plans.
+    ``guard``: see Backend (the usage guard of mailbox_protocols)."""
 
+    def __init__(self, exchange, settings=SETTINGS, noun="mailboxes", get_cmdlet="Get-CASMailbox",
+                 set_cmdlet="Set-CASMailbox", guard=None):
+        self.exchange = exchange
+        self.table = settings
+        self.noun = noun
+        self.get_cmdlet = get_cmdlet
+        self.set_cmdlet = set_cmdlet
+        self.guard = guard
 
-async def read_back(exchange, targets, cmdlet="Get-CASMailbox", settings=SETTINGS):
-    """{key: current settings} of the targets that could be read (to verify lost writes)."""
-    results = await exchange.invoke_many([(cmdlet, {"Identity": target.key}) for target in targets],
-                                         operation="Verify with %s" % cmdlet)
-    current = {}
-    for target, result in zip(targets, results):
-        if result.ok and len(result.values) == 1:
-            values = current_settings(result.values[0], settings)
-            # A value not returned cannot verify anything: the target counts as not read back.
-            if not any(value is NOT_RETURNED for value in values.values()):
-                current[target.key] = values
-    return current
+    async def write(self, changes):
+        """The Set- cmdlet for each change, with only the differing parameters, in batches of 10;
+        returns the Failure, NoOp and Unknown outcomes."""
+        commands = [(self.set_cmdlet, dict(set_parameters(change, self.table), Identity=change.target.key))
+                    for change in changes]
+        # An envelope whose answer was lost is not sent again: a second Set- would answer "no
+        # settings modified" and hide the change. Its targets are verified with read_back.
+        results = await self.exchange.invoke_many(commands, operation=self.set_cmdlet, idempotent=True)
+        return outcomes(changes, results)
+
+    async def read_back(self, targets):
+        """{key: current settings} of the targets that could be read (to verify lost writes)."""
+        results = await self.exchange.invoke_many([(self.get_cmdlet, {"Identity": target.key}) for target in targets],
+                                                  operation="Verify with %s" % self.get_cmdlet)
+        current = {}
+        for target, result in zip(targets, results):
+            if result.ok and len(result.values) == 1:
+                values = current_settings(result.values[0], self.table)
+                # A value not returned cannot verify anything: the target counts as not read back.
+                if not any(value is NOT_RETURNED for value in values.values()):
+                    current[target.key] = values
+        return current
 
 
 def outcomes(changes, results):

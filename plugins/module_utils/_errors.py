@@ -13,6 +13,8 @@ what (``target``), and what the service answered (``service_message``).
 
 from __future__ import annotations
 
+import copy
+
 
 class M365Error(Exception):
     """Base class for every error the collection raises on purpose."""
@@ -43,6 +45,17 @@ class M365Error(Exception):
         if self.hint:
             text = "%s. %s" % (text.rstrip("."), self.hint)
         return text
+
+    def amended(self, **fields):
+        """A new error like this one with some fields replaced (a hint, the service's own words):
+        an error that was raised is not changed afterwards."""
+        error = copy.copy(self)
+        for name, value in fields.items():
+            if not hasattr(self, name):
+                raise AttributeError("%s has no field %s" % (type(self).__name__, name))
+            setattr(error, name, value)
+        error.args = (error.message,)
+        return error
 
     def to_result(self):
         """Structured details returned beside ``msg``."""
@@ -86,8 +99,25 @@ class ServiceError(M365Error):
 
 
 class TransportError(M365Error):
-    """No usable HTTP answer: connection refused or dropped, TLS failure, timeout, not JSON."""
+    """No usable HTTP answer: connection refused or dropped, TLS failure, timeout, not JSON.
+
+    ``answer_lost``: the connection was made and the request sent, but its answer was lost
+    (a batch sender may send the same reads again in a later round).
+    """
+
+    def __init__(self, message, answer_lost=False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.answer_lost = answer_lost
 
 
 class OutcomeUnknownError(TransportError):
     """A write was sent but its answer was lost: it may or may not have been applied."""
+
+
+class PartialResultError(M365Error):
+    """The task failed after doing part of its work: ``result`` is the full result (what was
+    changed and what failed), returned beside the message."""
+
+    def __init__(self, message, result, **kwargs):
+        super().__init__(message, **kwargs)
+        self.result = result

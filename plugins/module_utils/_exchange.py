@@ -28,19 +28,12 @@ import re
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     NotFoundError,
-    OutcomeUnknownError,
     PermissionDeniedError,
     ServiceError,
     ThrottledError,
-    TransportError,
 )
-from ansible_collections.m365.admin.plugins.module_utils._graph import (
-    ITEM_MAX_ATTEMPTS,
-    lost_reads_again,
-    refused_again,
-    retry_after_seconds,
-    send_in_rounds,
-)
+from ansible_collections.m365.admin.plugins.module_utils._http import retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._rounds import ITEM_MAX_ATTEMPTS, EnvelopeRounds
 
 BATCH_SIZE = 10
 PAGE_SIZE = 1000
@@ -176,8 +169,7 @@ class CmdletError(object):
         return self.text
 
     def raise_error(self, cmdlet, target=None):
-        operation = cmdlet if not target else "%s" % cmdlet
-        common = dict(operation=operation, target=target, status=self.status, code=self.exception or self.code or None,
+        common = dict(operation=cmdlet, target=target, status=self.status, code=self.exception or self.code or None,
                       service_message=self.text or None)
         if self.refused:
             raise PermissionDeniedError("Exchange Online does not allow the app to run %s (%s)"
@@ -293,11 +285,18 @@ class ExchangeClient(object):
         their Retry-After or a back-off; a page link inside an item answer is followed with
         single calls.
         """
-        results = [None] * len(commands)
-        attempts = [0] * len(commands)
-        semaphore = asyncio.Semaphore(self.concurrency)
+        rounds = EnvelopeRounds(len(commands), BATCH_SIZE, self.concurrency, jitter=0.2)
+        results, attempts = rounds.results, rounds.attempts
         follow_ups = []
         refused = {}  # lower-case cmdlet name -> the CmdletError that refused it
+
+        async def post(envelope, reads):
+            self.batch_requests_sent += 1
+            # Without continue-on-error an OData batch stops at its first failed item, and one
+            # throttled or missing mailbox would leave the rest of the envelope unrun.
+            return await self.session.request("POST", self.batch_url, json_body=envelope,
+                                              headers={"Prefer": "odata.continue-on-error"},
+                                              operation=operation, safe=reads, retry=False)
 
         async def send(indices):
             indices = [index for index in indices if commands[index][0].lower() not in refused]
@@ -312,30 +311,13 @@ class ExchangeClient(object):
                                              "headers": headers, "body": self.body(cmdlet, parameters)})
             reads = all(commands[i][0].startswith("Get-") for i in indices)
             safe = idempotent or reads
-            async with semaphore:
-                self.batch_requests_sent += 1
-                try:
-                    # Without continue-on-error an OData batch stops at its first failed item, and
-                    # one throttled or missing mailbox would leave the rest of the envelope unrun.
-                    # The round sender owns the retries of its items: the pipeline does not send
-                    # the envelope again (that would multiply the sends of each item).
-                    response = await self.session.request("POST", self.batch_url, json_body=envelope,
-                                                          headers={"Prefer": "odata.continue-on-error"},
-                                                          operation=operation, safe=reads, retry=False)
-                except OutcomeUnknownError as exc:
-                    # Lost after it was sent: the caller verifies these commands, never repeats them blindly.
-                    for index in indices:
-                        results[index] = CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None))
-                    return []
-                except TransportError as exc:
-                    return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
-            if response.status in RETRYABLE_STATUS:
-                # The envelope was refused before its commands ran (a 504 to writes is raised as an
-                # unknown outcome by the session): each command counts one send.
-                error = CmdletError.from_body(response.status, response.body, response.text)
-                for index in indices:
-                    results[index] = CmdletResult(error=error)
-                return refused_again(response, indices, attempts, ITEM_MAX_ATTEMPTS)
+            response, again = await rounds.post(
+                indices, lambda: post(envelope, reads),
+                lost_write=lambda exc: CmdletResult(error=CmdletError(0, "outcomeUnknown", "", exc.message, None)),
+                refused=lambda refusal: CmdletResult(error=CmdletError.from_body(refusal.status, refusal.body,
+                                                                                 refusal.text)))
+            if response is None:
+                return again
             if response.status >= 400:
                 CmdletError.from_body(response.status, response.body, response.text).raise_error(operation)
             answered = {str(item.get("id")): item for item in (response.body or {}).get("responses") or []}
@@ -367,7 +349,7 @@ class ExchangeClient(object):
                     follow_ups.append((index, body["@odata.nextLink"]))
             return retry
 
-        await send_in_rounds(len(commands), BATCH_SIZE, send, jitter=0.2, first=BATCH_SIZE * self.concurrency)
+        await rounds.run(send)
         for error in refused.values():
             error.raise_error(operation)
 

@@ -14,17 +14,15 @@ from msgraph-core, on purpose:
   ``dependsOn`` and keeps the version segment in item URLs (``/beta/users/...`` inside a
   ``/beta/$batch``), which Graph resolves to the wrong path. An envelope is a few lines of
   documented JSON; items here always carry URLs relative to the version root.
-* Per-item retry. A batch's items are retried here, by the round sender, whatever refused
-  them: the item (429 with its own Retry-After, 503, 504, 401, an answer missing) or the
-  whole envelope (429, 503, 504, a lost answer to reads). Envelopes are sent with the HTTP
-  pipeline's retries off, so no item is sent more than ITEM_MAX_ATTEMPTS times in all.
+* Per-item retry. A batch's items are retried by the round sender (``_rounds.py``), whatever
+  refused them: the item (429 with its own Retry-After, 503, 504, 401, an answer missing) or
+  the whole envelope (429, 503, 504, a lost answer to reads). Envelopes are sent with the
+  HTTP pipeline's retries off, so no item is sent more than ITEM_MAX_ATTEMPTS times in all.
   Who retries what, and how often, is in docs/reliability.md.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import re
 from urllib.parse import quote, urlsplit
 
@@ -33,21 +31,21 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
     NotFoundError,
-    OutcomeUnknownError,
     PermissionDeniedError,
     ServiceError,
     ThrottledError,
     TransportError,
 )
-# retry_after_seconds is the collection's one Retry-After rule; the Exchange and PSRP clients
-# import it from here too.
-from ansible_collections.m365.admin.plugins.module_utils._http import MAX_SENDS, retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._http import retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._rounds import (
+    ITEM_MAX_ATTEMPTS,
+    RETRYABLE_ITEM_STATUS,
+    EnvelopeRounds,
+    Pressure,
+)
 
 BATCH_SIZE = 20
 PAGE_SIZE = 999
-RETRYABLE_ITEM_STATUS = frozenset([429, 503, 504])
-# One bound for every reason an item is sent again (docs/reliability.md).
-ITEM_MAX_ATTEMPTS = MAX_SENDS
 # The header that, with $count=true, makes a directory query an advanced query.
 ADVANCED_QUERY_HEADERS = {"ConsistencyLevel": "eventual"}
 UPN_RE = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -127,151 +125,6 @@ class BatchResult(object):
         return "HTTP %d %s: %s" % (self.status, code, message) if code else "HTTP %d: %s" % (self.status, message)
 
 
-# A round in which fewer than 1 in SPORADIC items were throttled does not set the pace (a few
-# refusals are another app's load or a busy node, not the rate); once paced, 1 in 2 x SPORADIC
-# items throttled sets it again (a budget grown just past the rate).
-SPORADIC = 5
-# Graph's identity and access answers carry x-ms-throttle-limit-percentage once the app has used
-# more than 80 % of its resource units (the value is the share used, 0.8 to 1.8).
-LIMIT_PERCENTAGE_HEADER = "x-ms-throttle-limit-percentage"
-NEAR_LIMIT = 0.8
-
-
-class Pressure(object):
-    """What a service says of its own limit while a round is sent: ``warned`` once an answer
-    said the app is near it. During slow start the round then stops: the envelopes of the
-    round not yet sent are ``deferred`` (sent in the next round, not counted as attempts)."""
-
-    def __init__(self):
-        self.warned = False
-        self.braking = False
-        self.deferred = 0
-
-    def start_round(self, braking):
-        self.warned, self.braking, self.deferred = False, braking, 0
-
-    def note(self, headers):
-        for name, value in (headers or {}).items():
-            if name.lower() == LIMIT_PERCENTAGE_HEADER:
-                try:
-                    if float(value) >= NEAR_LIMIT:
-                        self.warned = True
-                except (TypeError, ValueError):
-                    pass
-
-    def defer(self, indices):
-        """The items of an envelope not sent because the round stopped (None: send it)."""
-        if not (self.braking and self.warned):
-            return None
-        self.deferred += len(indices)
-        return [(index, 0.0, False) for index in indices]
-
-
-async def send_in_rounds(count, size, send, jitter=0.0, first=None, pressure=None):
-    """Send items 0..count-1 in chunks of ``size``, all chunks of a round concurrently.
-
-    ``send(indices)`` sends one chunk and returns [(index, seconds)] for the items to send
-    again, throttled (429), or [(index, seconds, False)] for items to send again for another
-    reason (an answer lost with its connection, an expired token, a 503): those wait, but do
-    not teach the pacing a rate. Throttling is per app and tenant, so a round that had items
-    to send again waits as long as the longest delay asked (plus up to ``jitter`` seconds).
-
-    Pacing: the first round sends ``first`` items (all when None) and each round that goes
-    through entirely doubles that, so a throttled service sees at most one round too many.
-    Once a round is throttled, the service has told how many items it takes per window (the
-    items of that round that went through, per window of the delay it asked): each later
-    round sends at most that many items, items to send again first, and starts no sooner
-    than one window after the previous one. A round in which only a few items were throttled
-    keeps the pace, and a round is never smaller than one envelope. Three clean rounds in a
-    row raise the budget by a quarter, so a budget learned at a busy moment grows back. This
-    keeps a run at the service's rate instead of sending every remaining item again after
-    each Retry-After.
-
-    ``pressure`` (a Pressure that ``send`` feeds with the answers' headers): when the service
-    says the app is near its limit, slow start ends before the limit is hit. The rest of the
-    round is not sent, and the pace is the rate at which the round went through; without a
-    Retry-After to size the window, the window is one second. While the service says so, the
-    budget does not grow: it is at the rate already. Services that never say so are paced by
-    429s alone.
-    """
-    pending = list(range(count))
-    budget, window, clean, paced = first, None, 0, False
-    while pending:
-        started = asyncio.get_running_loop().time()
-        if pressure is not None:
-            pressure.start_round(braking=not paced)
-        current = pending if budget is None else pending[:budget]
-        chunks = [current[i:i + size] for i in range(0, len(current), size)]
-        retries = []
-        for chunk_retry in await asyncio.gather(*(send(chunk) for chunk in chunks)):
-            retries.extend(chunk_retry)
-        elapsed = asyncio.get_running_loop().time() - started
-        again = sorted(retry[0] for retry in retries)
-        pending = again + pending[len(current):]
-        throttled = [retry for retry in retries if len(retry) < 3 or retry[2]]
-        if throttled and len(throttled) * (SPORADIC * 2 if paced else SPORADIC) > len(current):
-            # The service refused a good part of the round: what it took is its rate. What went
-            # through in a round that lasted longer than a window is more than one window's
-            # worth: scale it to one window. Never less than one envelope a round.
-            window = max(retry[1] for retry in throttled)
-            budget = max(size, int((len(current) - len(throttled)) * window / max(window, elapsed)))
-            paced, clean = True, 0
-        elif throttled:
-            # A few items refused (another app's load, a busy node): they wait and go again, and
-            # the pace stays; learning a rate from them would shrink every round.
-            clean = 0
-        near_limit = pressure is not None and pressure.warned
-        if near_limit and not paced:
-            # Slow start ends where the service says the app is near its limit, not one round
-            # past it: the pace is the rate at which this round went through. Nothing was
-            # refused, so a short round is a rate, not what one window takes; 429s, if the
-            # rate is more than the service refills, correct it as they would anyway.
-            window = window or 1.0
-            put_through = len(current) - pressure.deferred - len(throttled)
-            budget = max(size, int(put_through * window / max(elapsed, 0.001)))
-            paced, clean = True, 0
-        if not paced:
-            # Slow start: each round twice the last until the service shows its rate.
-            budget = None if budget is None else budget * 2
-        if retries:
-            # Throttled items wait as asked; so do lost answers, expired tokens and 503s.
-            await asyncio.sleep(max(retry[1] for retry in retries) + random.random() * jitter)
-        elif paced and pending:
-            clean = 0 if near_limit else clean + 1
-            if clean >= 3:
-                budget, clean = budget + max(1, budget // 4), 0
-            await asyncio.sleep(max(0.0, started + window - asyncio.get_running_loop().time()))
-
-
-def lost_reads_again(exc, indices, attempts, max_attempts):
-    """The batch items to send again when a TransportError ended an envelope of reads.
-
-    Only an answer that was lost (the connection was made) is worth another round; each item
-    counts the attempt. Anything else, or an item out of attempts, raises the error.
-    """
-    if not getattr(exc, "answer_lost", False):
-        raise exc
-    retry = []
-    for index in indices:
-        attempts[index] += 1
-        if attempts[index] >= max_attempts:
-            raise exc
-        retry.append((index, retry_after_seconds({}, attempts[index]), False))
-    return retry
-
-
-def refused_again(response, indices, attempts, max_attempts):
-    """The batch items to send again when the whole envelope was refused before its items ran
-    (429, 503, 504): each item counts one send, and goes again after Retry-After while it has
-    sends left."""
-    retry = []
-    for index in indices:
-        attempts[index] += 1
-        if attempts[index] < max_attempts:
-            retry.append((index, retry_after_seconds(response.headers, attempts[index]), response.status == 429))
-    return retry
-
-
 class GraphClient(object):
     """Graph calls for one module run. Every method raises typed errors from _errors."""
 
@@ -343,11 +196,14 @@ class GraphClient(object):
         """
         if idempotent is None:
             idempotent = all(r.method == "GET" for r in requests)
-        results = [None] * len(requests)
-        attempts = [0] * len(requests)
-        semaphore = asyncio.Semaphore(self.concurrency)
+        rounds = EnvelopeRounds(len(requests), BATCH_SIZE, self.concurrency, pressure=Pressure())
+        results, attempts = rounds.results, rounds.attempts
         batch_url = self.url("$batch", version)
-        pressure = Pressure()
+
+        async def post(envelope):
+            self.batch_requests_sent += 1
+            return await self.session.request("POST", batch_url, json_body=envelope, operation=operation,
+                                              safe=idempotent, retry=False)
 
         async def send(indices):
             envelope = {"requests": []}
@@ -361,29 +217,12 @@ class GraphClient(object):
                 if headers:
                     item["headers"] = headers
                 envelope["requests"].append(item)
-            async with semaphore:
-                deferred = pressure.defer(indices)
-                if deferred is not None:
-                    return deferred
-                self.batch_requests_sent += 1
-                try:
-                    # The round sender owns the retries of its items: the pipeline does not
-                    # send the envelope again (that would multiply the sends of each item).
-                    response = await self.session.request("POST", batch_url, json_body=envelope,
-                                                          operation=operation, safe=idempotent, retry=False)
-                except OutcomeUnknownError as exc:
-                    # The envelope's answer was lost after it was sent: the writes in it may or may
-                    # not have been applied. Never sent again blindly: the caller verifies them.
-                    for index in indices:
-                        results[index] = BatchResult(0, {}, {"error": {"code": "outcomeUnknown",
-                                                                       "message": exc.message}})
-                    return []
-                except TransportError as exc:
-                    return lost_reads_again(exc, indices, attempts, ITEM_MAX_ATTEMPTS)
-            if response.status in RETRYABLE_ITEM_STATUS:
-                # The envelope was refused before its items ran (a 504 to writes is raised as an
-                # unknown outcome by the session): each item counts one send.
-                return self._refused_envelope(response, indices, results, attempts)
+            response, again = await rounds.post(
+                indices, lambda: post(envelope),
+                lost_write=lambda exc: BatchResult(0, {}, {"error": {"code": "outcomeUnknown", "message": exc.message}}),
+                refused=lambda refusal: BatchResult(refusal.status, dict(refusal.headers or {}), refusal.body))
+            if response is None:
+                return again
             raise_for_status(response.status, response.body, operation, text=response.text,
                              request_id=response.request_id)
             answered = {}
@@ -403,7 +242,7 @@ class GraphClient(object):
                     continue
                 result = BatchResult(int(item.get("status") or 0), item.get("headers"), item.get("body"))
                 results[index] = result
-                pressure.note(result.headers)
+                rounds.pressure.note(result.headers)
                 if result.status == 401 and attempts[index] < ITEM_MAX_ATTEMPTS:
                     # The token expired while the batch ran (the envelope was accepted with it).
                     retry.append((index, 0.0, False))
@@ -411,15 +250,7 @@ class GraphClient(object):
                     retry.append((index, retry_after_seconds(result.headers, attempts[index]), result.status == 429))
             return retry
 
-        await send_in_rounds(len(requests), BATCH_SIZE, send, first=BATCH_SIZE * self.concurrency,
-                             pressure=pressure)
-        return results
-
-    @staticmethod
-    def _refused_envelope(response, indices, results, attempts):
-        for index in indices:
-            results[index] = BatchResult(response.status, dict(response.headers or {}), response.body)
-        return refused_again(response, indices, attempts, ITEM_MAX_ATTEMPTS)
+        return await rounds.run(send)
 
     async def resolve_users(self, identifiers, select, operation="Resolve users"):
         """Look users up by UPN or object id. Returns ({identifier: user}, [missing identifiers])."""

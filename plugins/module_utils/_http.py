@@ -278,14 +278,12 @@ class ServiceSession(object):
                         "the connection to %s failed after the request was sent (%s); it may or may not "
                         "have been applied" % (_origin(url), _exc_text(exc)),
                         operation=operation, target=target)
-                error = TransportError(
+                # The connection was made and the answer lost: a batch client may send the same
+                # reads again in a later round.
+                raise TransportError(
                     "could not reach %s at %s after %d attempts: %s"
                     % (self.service_name, _origin(url), failed, _exc_text(exc)),
-                    operation=operation, target=target)
-                # The service answered before (the connection was made, the answer lost): a batch
-                # client may send the same reads again in a later round.
-                error.answer_lost = not never_sent
-                raise error
+                    answer_lost=not never_sent, operation=operation, target=target)
             if retry and raw.status_code in sent_again_for and refused + 1 < MAX_SENDS:
                 refused += 1
                 await raw.aread()

@@ -32,7 +32,7 @@ from ansible_collections.m365.admin.plugins.module_utils._connection import (
     ConnectionSettings,
     is_guid,
 )
-from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error
+from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError, M365Error, PartialResultError
 from ansible_collections.m365.admin.plugins.module_utils._graph import GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._http import (
     HTTP_IMPORT_ERROR,
@@ -108,10 +108,6 @@ class M365Connection(object):
             self._exchange = ExchangeClient(session, self.settings.exchange_url, tenant, concurrency=self.concurrency)
         return self._exchange
 
-    @property
-    def requests_sent(self):
-        return sum(session.requests_sent for session in self._sessions)
-
     async def close(self):
         if self._exchange is not None and self.settings.exchange_transport == "psrp":
             await self._exchange.close()
@@ -129,7 +125,6 @@ class M365Module(object):
         self.ansible = AnsibleModule(argument_spec=spec, **kwargs)
         self.params = self.ansible.params
         self.check_mode = self.ansible.check_mode
-        self.diff_mode = self.ansible._diff
         for library, error in REQUIREMENTS:
             if error:
                 self.ansible.fail_json(msg=missing_required_lib(library), exception=error)
@@ -142,19 +137,19 @@ class M365Module(object):
         except ConfigurationError as exc:
             self.fail(exc, option=exc.option)
 
-    def run(self, main, concurrency=4):
+    def run(self, main):
         """Validate the connection, run ``main(module, connection)`` and exit with its result dict."""
         try:
             settings = ConnectionSettings.from_params(self.params)
-            result = asyncio.run(self._run(main, settings, concurrency))
+            result = asyncio.run(self._run(main, settings))
         except ConfigurationError as exc:
             self.fail(exc, option=exc.option)
         except M365Error as exc:
             self.fail(exc)
         self.ansible.exit_json(**result)
 
-    async def _run(self, main, settings, concurrency):
-        connection = M365Connection(settings, concurrency=concurrency)
+    async def _run(self, main, settings):
+        connection = M365Connection(settings)
         try:
             return await main(self, connection)
         finally:
@@ -165,9 +160,8 @@ class M365Module(object):
         details = exc.to_result()
         if details:
             result["error"] = details
-        partial = getattr(exc, "result", None)
-        if partial:
-            result.update(partial)
+        if isinstance(exc, PartialResultError):
+            result.update(exc.result)
         if not isinstance(exc, ConfigurationError) and exc.__traceback__ is not None:
             result["exception"] = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.ansible.fail_json(msg=exc.to_message(), **{k: v for k, v in result.items() if v is not None})

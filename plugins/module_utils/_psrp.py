@@ -44,7 +44,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
     TransportError,
 )
 from ansible_collections.m365.admin.plugins.module_utils._exchange import CmdletError, CmdletResult
-from ansible_collections.m365.admin.plugins.module_utils._graph import retry_after_seconds
+from ansible_collections.m365.admin.plugins.module_utils._http import retry_after_seconds
 
 PYPSRP_IMPORT_ERROR = None
 try:
@@ -361,8 +361,6 @@ class PsrpExchangeClient(object):
         self._pool_factory = pool_factory or (lambda wsman, name: RunspacePool(wsman, configuration_name=name))
         self._pool = None
         self._lock = asyncio.Lock()
-        self.pipelines_run = 0
-        self.batch_requests_sent = 0
 
     # -- runspace ----------------------------------------------------------------------------
     def _open(self):
@@ -461,7 +459,6 @@ class PsrpExchangeClient(object):
         if select:
             ps.add_cmdlet("Select-Object").add_parameter("Property", select)
         output = ps.invoke()
-        self.pipelines_run += 1
         values, warnings, errors = [], [warning_text(w) for w in ps.streams.warning], []
         for item in output:
             self._sort(item, values, warnings, errors)
@@ -536,8 +533,6 @@ class PsrpExchangeClient(object):
             ps.add_cmdlet("Select-Object").add_parameter("InputObject", "%s%s:%d" % (MARKER_PREFIX, run_id, position))
             ps.add_statement()
         output = ps.invoke()
-        self.pipelines_run += 1
-        self.batch_requests_sent += 1
         markers = dict(("%s%s:%d" % (MARKER_PREFIX, run_id, position), position) for position in range(len(commands)))
         results = []
         values, warnings, errors = [], [], []

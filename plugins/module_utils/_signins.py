@@ -243,8 +243,7 @@ def _premium_hint(exc):
             service_message=exc.service_message, request_id=exc.request_id,
             hint="Sign-in logs can only be read through Microsoft Graph in a tenant with Entra ID P1 or P2")
     # Replaces the generic one-permission hint of the Graph client: this API needs two.
-    exc.hint = PERMISSION_HINT
-    return exc
+    return exc.amended(hint=PERMISSION_HINT)
 
 
 def _custom_cloud_hint(exc):
@@ -252,9 +251,9 @@ def _custom_cloud_hint(exc):
     # simply absent from them); 400 "Resource not found for the segment" and 404 are both
     # plausible, so either gets the hint.
     if exc.status in (400, 404) and exc.hint is None:
-        exc.hint = ("The sign-in logs API exists in Microsoft's worldwide cloud only: if graph_url is the "
-                    "Microsoft Graph of a national cloud (GCC High, DoD, 21Vianet), sign-in logs cannot be read "
-                    "there")
+        return exc.amended(hint="The sign-in logs API exists in Microsoft's worldwide cloud only: if graph_url is "
+                                "the Microsoft Graph of a national cloud (GCC High, DoD, 21Vianet), sign-in logs "
+                                "cannot be read there")
     return exc
 
 
@@ -385,3 +384,15 @@ async def usage_hold(graph, desired, days, acknowledged, cloud=None):
                 % (user.get("user_principal_name") or identity.get("mailbox"), protocol.client_app,
                    user.get("successes") or 0, days, user.get("last_success"), name))
     return hold, usage
+
+
+def usage_guard(graph, days, acknowledged, cloud=None):
+    """A reconcile guard (``Backend.guard``) for O(usage_guard_days): after planning, read the
+    sign-in logs only for the protocols that some target would actually lose, and hold those
+    protocols on where they were used (``usage_hold``)."""
+    async def guard(plan):
+        losing = dict((name, value) for change in plan.changes for name, value in change.after.items()
+                      if disables(name, change.before.get(name), value))
+        hold, _usage = await usage_hold(graph, losing, days, acknowledged, cloud=cloud)
+        return hold
+    return guard

@@ -196,15 +196,10 @@ async def run(module, connection):
     # A setting Exchange did not return cannot be compared: that plan is reported, not written blind.
     targets, unreadable = _cas.unreadable_targets(everything, desired, _cas.PLAN_SETTINGS)
 
-    async def apply(changes):
-        return await _cas.write_settings(exchange, changes, "Set-CASMailboxPlan", _cas.PLAN_SETTINGS)
-
-    async def read_back(changed):
-        return await _cas.read_back(exchange, changed, "Get-CASMailboxPlan", _cas.PLAN_SETTINGS)
-
-    result = await reconcile(targets, desired, _cas.PLAN_SETTINGS, apply, read_back=read_back,
-                             check_mode=module.check_mode,
-                             max_changes=module.params["max_changes"], noun="plans", read_failures=unreadable)
+    backend = _cas.CasSettings(exchange, _cas.PLAN_SETTINGS, noun="plans", get_cmdlet="Get-CASMailboxPlan",
+                               set_cmdlet="Set-CASMailboxPlan")
+    result = await reconcile(backend, targets, desired, module.check_mode, max_changes=module.params["max_changes"],
+                             read_failures=unreadable)
     result["plans"] = []
     for target in targets:
         settings = dict(target.current)

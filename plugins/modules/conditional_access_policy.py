@@ -310,7 +310,7 @@ async def ensure_present(module, graph, policies, current, desired):
         if enabling and exc.status == 400:
             security_defaults = await _security_defaults.quietly(_security_defaults.read(graph), {})
             if security_defaults.get("enabled"):
-                exc.hint = _security_defaults.conditional_access_blocked()
+                raise exc.amended(hint=_security_defaults.conditional_access_blocked()) from exc
         raise
     return dict(changed=True, policy=ca.describe(after), diff=diff)
 

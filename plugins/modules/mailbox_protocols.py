@@ -312,36 +312,21 @@ without_mailbox:
 
 from ansible_collections.m365.admin.plugins.module_utils import _cas, _signins
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
-from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, plan, reconcile
+from ansible_collections.m365.admin.plugins.module_utils._reconcile import check_max_changes, reconcile
 
 
 async def run(module, connection):
-    desired = _cas.desired_settings(module.params)
-    parameters = [_cas.BY_NAME[name].parameter for name in desired]
-    selection = await _cas.select_mailboxes(connection, module.params, parameters)
+    params = module.params
+    desired = _cas.desired_settings(params)
+    selection = await _cas.select_mailboxes(connection, params, [_cas.BY_NAME[name].parameter for name in desired])
     targets, unreadable = _cas.unreadable_targets([_cas.mailbox_target(obj) for obj in selection.mailboxes.values()],
                                                   desired)
-    exchange = await connection.exchange()
-    hold = None
-    if module.params["usage_guard_days"]:
-        # Read the sign-in logs only for the protocols that some mailbox would actually lose.
-        changes = plan(targets, desired, _cas.SETTINGS)[0]
-        losing = set(name for change in changes for name, value in change.after.items()
-                     if _signins.disables(name, change.before.get(name), value))
-        hold, _usage = await _signins.usage_hold(
-            connection.graph(), dict((name, value) for name, value in desired.items() if name in losing),
-            module.params["usage_guard_days"], module.params["usage_acknowledged"], cloud=connection.settings.cloud)
-
-    async def apply(changes):
-        return await _cas.write_settings(exchange, changes)
-
-    async def read_back(changed):
-        return await _cas.read_back(exchange, changed)
-
-    return await reconcile(targets, desired, _cas.SETTINGS, apply, read_back=read_back, check_mode=module.check_mode,
-                           max_changes=module.params["max_changes"], noun="mailboxes", read_failures=unreadable,
-                           extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox),
-                           hold=hold)
+    guard = _signins.usage_guard(connection.graph(), params["usage_guard_days"], params["usage_acknowledged"],
+                                 cloud=connection.settings.cloud) if params["usage_guard_days"] else None
+    cas = _cas.CasSettings(await connection.exchange(), guard=guard)
+    return await reconcile(cas, targets, desired, module.check_mode, max_changes=params["max_changes"],
+                           read_failures=unreadable,
+                           extra=dict(missing=selection.missing, without_mailbox=selection.without_mailbox))
 
 
 def main():

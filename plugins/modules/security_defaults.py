@@ -141,7 +141,7 @@ async def run(module, connection):
         if desired and exc.status == 400:
             names = await _security_defaults.quietly(_security_defaults.enabled_policy_names(graph))
             if names:
-                exc.hint = _security_defaults.security_defaults_blocked(names)
+                raise exc.amended(hint=_security_defaults.security_defaults_blocked(names)) from exc
         raise
     after = await _security_defaults.read(graph)
     return dict(changed=True, security_defaults=after, diff=dict(diff, after=dict(enabled=after["enabled"])))

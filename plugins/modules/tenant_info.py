@@ -173,6 +173,7 @@ mailbox_counts:
       sample: {"UserMailbox": 1150, "SharedMailbox": 25, "RoomMailbox": 5}
 """
 
+from ansible_collections.m365.admin.plugins.module_utils._errors import NotFoundError
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, raise_for_status
 from ansible_collections.m365.admin.plugins.module_utils._module import M365Module
 
@@ -190,8 +191,8 @@ async def read_organization(graph):
                            operation="Read the organization", permission=ORGANIZATION_PERMISSION)
     organizations = (body or {}).get("value") or []
     if not organizations:
-        raise_for_status(404, {"error": {"code": "Request_ResourceNotFound", "message": "no organization returned"}},
-                         "Read the organization")
+        # Graph answered, but with no organization: not an HTTP error to fabricate, a missing object.
+        raise NotFoundError("no organization returned", operation="Read the organization")
     org = organizations[0]
     domains = [dict(name=d.get("name"), is_default=bool(d.get("isDefault")), is_initial=bool(d.get("isInitial")),
                     type=d.get("type")) for d in org.get("verifiedDomains") or []]

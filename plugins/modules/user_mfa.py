@@ -185,17 +185,11 @@ from ansible_collections.m365.admin.plugins.module_utils._selection import (
 async def run(module, connection):
     graph = connection.graph()
     selection = await select_users(graph, module.params)
-    targets, read_failures = await _mfa.read_states(graph, list(selection.users.values()))
-
-    async def apply(changes):
-        return await _mfa.write_states(graph, changes)
-
-    async def read_back(changed):
-        return await _mfa.read_back(graph, changed)
-
-    return await reconcile(targets, {"state": module.params["state"]}, _mfa.TABLE, apply, read_back=read_back,
-                           check_mode=module.check_mode, max_changes=module.params["max_changes"],
-                           noun="users", read_failures=read_failures, extra=dict(missing=selection.missing))
+    mfa = _mfa.PerUserMfa(graph)
+    targets, read_failures = await mfa.read(selection.users.values())
+    return await reconcile(mfa, targets, {"state": module.params["state"]}, module.check_mode,
+                           max_changes=module.params["max_changes"], read_failures=read_failures,
+                           extra=dict(missing=selection.missing))
 
 
 def main():

@@ -114,7 +114,7 @@ from ansible_collections.m365.admin.plugins.module_utils._selection import (
 async def run(module, connection):
     graph = connection.graph()
     selection = await select_users(graph, module.params)
-    targets, failures = await _mfa.read_states(graph, list(selection.users.values()))
+    targets, failures = await _mfa.PerUserMfa(graph).read(selection.users.values())
     users = []
     counts = dict((state, 0) for state in _mfa.STATES)
     for target in targets:

@@ -181,7 +181,7 @@ def test_large_groups_are_matched_against_one_listing():
     assert len(connection.session.calls) == 1
 
 
-def test_write_settings_sends_only_differing_parameters_and_reports_outcomes():
+def test_write_sends_only_differing_parameters_and_reports_outcomes():
     mailboxes = make_mailboxes(3)
     tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[2]["Guid"]): [404]})
     client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
@@ -189,7 +189,7 @@ def test_write_settings_sends_only_differing_parameters_and_reports_outcomes():
     changes = [Change(targets[0], {"imap": True}, {"imap": False}),
                Change(targets[1], {"imap": False}, {"imap": True}),  # stale read: already True
                Change(targets[2], {"pop": True}, {"pop": False})]
-    outcomes = asyncio.run(_cas.write_settings(client, changes))
+    outcomes = asyncio.run(_cas.CasSettings(client).write(changes))
     assert tenant.sets[0] == ("user0@contoso.com", {"ImapEnabled": False, "Identity": mailboxes[0]["Guid"]})
     assert [type(o) for o in outcomes] == [NoOp, Failure]
     assert outcomes[0].target.key == mailboxes[1]["Guid"]
@@ -201,7 +201,7 @@ def test_transient_write_failure_is_retried():
     tenant = FakeExchangeTenant(mailboxes, item_faults={("Set-CASMailbox", mailboxes[0]["Guid"]): [500]})
     client = ExchangeClient(ScriptedSession(tenant), "https://exo.test", "tenant")
     change = Change(_cas.mailbox_target(mailboxes[0]), {"pop": True}, {"pop": False})
-    assert asyncio.run(_cas.write_settings(client, [change])) == []
+    assert asyncio.run(_cas.CasSettings(client).write([change])) == []
     assert tenant.mailboxes[0]["PopEnabled"] is False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import ssl
 from unittest import mock
@@ -202,9 +203,15 @@ def test_lockout_risk(users, grant, risky):
 # --- input checks --------------------------------------------------------------------------------
 
 def test_validation_accepts_keywords_upns_and_ids():
-    ca.validate_policy_options(dict(display_name="P", include_users=["GuestsOrExternalUsers", "a@contoso.com", USER],
-                                    exclude_users=["GuestsOrExternalUsers"], include_groups=["Finance"]))
-    ca.validate_policy_options(dict(display_name="P", state="absent", include_users=["not a name"]))
+    params = dict(display_name="P", include_users=["GuestsOrExternalUsers", "a@contoso.com", USER],
+                  exclude_users=["GuestsOrExternalUsers"], include_groups=["Finance"])
+    given = copy.deepcopy(params)
+    # Accepted: no ConfigurationError, and the options are left as they were given.
+    assert ca.validate_policy_options(params) is None and params == given
+    # Removing a policy needs only its name: a scope that would be refused for state=present is not checked.
+    with pytest.raises(ConfigurationError):
+        ca.validate_policy_options(dict(display_name="P", include_users=["not a name"]))
+    assert ca.validate_policy_options(dict(display_name="P", state="absent", include_users=["not a name"])) is None
 
 
 @pytest.mark.parametrize("params, option, needle", [

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.m365.admin.plugins.module_utils import _graph
+from ansible_collections.m365.admin.plugins.module_utils import _graph, _rounds
 from ansible_collections.m365.admin.plugins.module_utils._errors import (
     AuthenticationError,
     ConfigurationError,
@@ -111,7 +111,7 @@ def test_throttled_item_is_retried_after_its_retry_after():
 
     session = ScriptedSession(batch_handler(answer))
     client = GraphClient(session, GRAPH)
-    with mock.patch.object(_graph.asyncio, "sleep", record):
+    with mock.patch.object(_rounds.asyncio, "sleep", record):
         results = run(client.batch([BatchRequest("GET", "/users/a"), BatchRequest("GET", "/users/b")]))
     assert [r.status for r in results] == [200, 200]
     assert waits == [7.0]
@@ -310,10 +310,3 @@ def test_transitive_members_use_the_user_cast_as_an_advanced_query():
     assert "/groups/g1/transitiveMembers/microsoft.graph.user?" in first_url
     assert "$count=true" in first_url.split("?", 1)[1].split("&")
     assert [headers.get("ConsistencyLevel") for _url, headers in handler.urls] == ["eventual", "eventual"]
-
-
-def test_retry_after_parsing():
-    assert _graph.retry_after_seconds({"retry-after": "3"}, 1) == 3.0
-    assert _graph.retry_after_seconds({"Retry-After": "0"}, 1) == 0.0
-    backoff = _graph.retry_after_seconds({}, 2)
-    assert 2.0 <= backoff <= 2.5

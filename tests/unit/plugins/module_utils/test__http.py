@@ -225,6 +225,13 @@ def test_retry_after_in_seconds_is_waited_as_asked_up_to_the_cap():
     assert _http.retry_after_seconds({"Retry-After": "86400"}, 1) == _http.RETRY_AFTER_CAP == 180.0
 
 
+def test_retry_after_in_seconds_any_case_and_the_back_off_without_one():
+    assert _http.retry_after_seconds({"retry-after": "3"}, 1) == 3.0
+    assert _http.retry_after_seconds({"Retry-After": "0"}, 1) == 0.0
+    backoff = _http.retry_after_seconds({}, 2)
+    assert 2.0 <= backoff <= 2.5
+
+
 def test_retry_after_as_an_http_date_is_read_too():
     soon = email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc)
                                        + datetime.timedelta(seconds=40), usegmt=True)

@@ -23,11 +23,11 @@ def test_enforced_satisfies_enabled_but_not_the_reverse():
     assert _mfa.state_satisfied("disabled", "disabled")
 
 
-def test_read_states_uses_beta_batches_and_separates_failures():
+def test_read_uses_beta_batches_and_separates_failures():
     users = make_users(45, states={1: "enforced", 2: "enabled"})
     faults = {("GET", users[3]["id"]): [429, 429], ("GET", users[4]["id"]): [404], ("GET", users[5]["id"]): [403]}
     session = ScriptedSession(FakeGraphTenant(users, item_faults=faults))
-    targets, failures = asyncio.run(_mfa.read_states(GraphClient(session, "https://graph.test"), users))
+    targets, failures = asyncio.run(_mfa.PerUserMfa(GraphClient(session, "https://graph.test")).read(users))
     assert len(targets) == 43
     assert {t.key: t.current["state"] for t in targets}[users[1]["id"]] == "enforced"
     assert users[3]["id"] in [t.key for t in targets]  # throttled twice, then read
@@ -43,16 +43,16 @@ def test_read_refused_for_everyone_is_a_permission_error():
     faults = dict((("GET", u["id"]), [403]) for u in users)
     session = ScriptedSession(FakeGraphTenant(users, item_faults=faults))
     with pytest.raises(PermissionDeniedError) as info:
-        asyncio.run(_mfa.read_states(GraphClient(session, "https://graph.test"), users))
+        asyncio.run(_mfa.PerUserMfa(GraphClient(session, "https://graph.test")).read(users))
     assert "Policy.Read.All" in info.value.to_message()
 
 
-def test_write_states_patches_and_reports_per_user_failures():
+def test_write_patches_and_reports_per_user_failures():
     users = make_users(3)
     tenant = FakeGraphTenant(users, item_faults={("PATCH", users[1]["id"]): [403]})
     session = ScriptedSession(tenant)
     changes = [Change(_mfa.user_target(u, "disabled"), {"state": "disabled"}, {"state": "enforced"}) for u in users]
-    failures = asyncio.run(_mfa.write_states(GraphClient(session, "https://graph.test"), changes))
+    failures = asyncio.run(_mfa.PerUserMfa(GraphClient(session, "https://graph.test")).write(changes))
     assert [f.target.key for f in failures] == [users[1]["id"]]
     assert "Policy.ReadWrite.AuthenticationMethod" in failures[0].error
     assert sorted(tenant.patches) == [("user0@contoso.com", "enforced"), ("user2@contoso.com", "enforced")]

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from ansible_collections.m365.admin.plugins.module_utils import _module, _psrp
-from ansible_collections.m365.admin.plugins.module_utils._cas import SETTINGS, write_settings
+from ansible_collections.m365.admin.plugins.module_utils._cas import SETTINGS, CasSettings
 from ansible_collections.m365.admin.plugins.module_utils._connection import (
     CONNECTION_ARGUMENT_SPEC,
     ConnectionSettings,
@@ -343,7 +343,7 @@ def test_chunks_of_statements(tenant, monkeypatch):
     assert len(tenant.pipelines) == 3
 
 
-def test_write_settings_reports_failures_and_no_ops_like_rest(tenant):
+def test_cas_write_reports_failures_and_no_ops_like_rest(tenant):
     exchange, pool = client()
     imap = [s for s in SETTINGS if s.name == "imap"][0]
     changes = []
@@ -351,7 +351,7 @@ def test_write_settings_reports_failures_and_no_ops_like_rest(tenant):
                           (INJECTION, INJECTION)):
         target = Target(guid, address, {"imap": True})
         changes.append(Change(target, {"imap": True}, {"imap": False}))
-    outcomes = run(write_settings(exchange, changes, settings=(imap,)))
+    outcomes = run(CasSettings(exchange, settings=(imap,)).write(changes))
     assert [type(o).__name__ for o in outcomes] == ["NoOp", "Failure"]
     assert isinstance(outcomes[0], NoOp) and outcomes[0].target.label == "bob@contoso.com"
     assert NOT_FOUND % INJECTION in outcomes[1].error

@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.m365.admin.plugins.module_utils._errors import ConfigurationError
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
     ApplyFailed,
+    Backend,
     Failure,
     MaxChangesExceeded,
     Setting,
@@ -27,7 +28,9 @@ def target(key, **current):
 
 def test_plan_reports_only_differing_settings():
     targets = [target("a", imap=True, pop=True), target("b", imap=False, pop=True), target("c", imap=False, pop=False)]
-    changes, compliant = plan(targets, {"imap": False, "pop": None}, TABLE)
+    planned = plan(targets, {"imap": False, "pop": None}, TABLE)
+    changes, compliant = planned.changes, planned.compliant
+    assert planned.skips is None
     assert [c.target.key for c in changes] == ["a"]
     assert changes[0].before == {"imap": True} and changes[0].after == {"imap": False}
     assert [t.key for t in compliant] == ["b", "c"]
@@ -35,14 +38,13 @@ def test_plan_reports_only_differing_settings():
 
 def test_plan_uses_the_rows_comparison():
     table = [Setting("state", satisfied=lambda cur, want: cur == want or (want == "enabled" and cur == "enforced"))]
-    changes, compliant = plan([target("a", state="enforced"), target("b", state="disabled")], {"state": "enabled"},
-                              table)
-    assert [c.target.key for c in changes] == ["b"] and [t.key for t in compliant] == ["a"]
+    planned = plan([target("a", state="enforced"), target("b", state="disabled")], {"state": "enabled"}, table)
+    assert [c.target.key for c in planned.changes] == ["b"] and [t.key for t in planned.compliant] == ["a"]
 
 
 def test_plan_keeps_none_distinct_from_false():
-    changes, _compliant = plan([target("a", smtp=None)], {"smtp": False}, TABLE)
-    assert changes[0].before == {"smtp": None}
+    planned = plan([target("a", smtp=None)], {"smtp": False}, TABLE)
+    assert planned.changes[0].before == {"smtp": None}
 
 
 def test_plan_rejects_settings_outside_the_table():
@@ -64,10 +66,28 @@ def run(coro):
     return asyncio.run(coro)
 
 
+class Calls(Backend):
+    """A backend made of the test's functions: ``write``, and a ``hold`` its guard returns."""
+
+    def __init__(self, table, write, hold=None, noun="targets"):
+        self.table = table
+        self.write = write
+        self.noun = noun
+        if hold is not None:
+            async def guard(_plan):
+                return hold
+            self.guard = guard
+
+
+def engine(targets, desired, table, write, check_mode, hold=None, noun="targets", **kwargs):
+    """reconcile over a Calls backend."""
+    return reconcile(Calls(table, write, hold, noun), targets, desired, check_mode, **kwargs)
+
+
 def test_check_mode_plans_without_applying():
     apply = Recorder()
-    result = run(reconcile([target("a", imap=True), target("b", imap=False)], {"imap": False}, TABLE, apply,
-                           check_mode=True))
+    result = run(engine([target("a", imap=True), target("b", imap=False)], {"imap": False}, TABLE, apply,
+                        check_mode=True))
     assert apply.calls == []
     assert result["changed"] is True
     assert result["summary"] == dict(targets=2, compliant=1, changed=1, failed=0)
@@ -77,16 +97,16 @@ def test_check_mode_plans_without_applying():
 
 def test_apply_gets_only_the_changes_and_result_matches_check_mode():
     targets = [target("a", imap=True), target("b", imap=False), target("c", imap=True)]
-    predicted = run(reconcile(targets, {"imap": False}, TABLE, Recorder(), check_mode=True))
+    predicted = run(engine(targets, {"imap": False}, TABLE, Recorder(), check_mode=True))
     apply = Recorder()
-    applied = run(reconcile(targets, {"imap": False}, TABLE, apply, check_mode=False))
+    applied = run(engine(targets, {"imap": False}, TABLE, apply, check_mode=False))
     assert [c.target.key for c in apply.calls[0]] == ["a", "c"]
     assert applied == predicted
 
 
 def test_nothing_to_do_is_not_changed_and_applies_nothing():
     apply = Recorder()
-    result = run(reconcile([target("a", imap=False)], {"imap": False}, TABLE, apply, check_mode=False))
+    result = run(engine([target("a", imap=False)], {"imap": False}, TABLE, apply, check_mode=False))
     assert result["changed"] is False and apply.calls == []
     assert result["changes"] == [] and result["diff"] == dict(before={}, after={})
 
@@ -94,22 +114,22 @@ def test_nothing_to_do_is_not_changed_and_applies_nothing():
 def test_max_changes_refuses_before_applying():
     apply = Recorder()
     with pytest.raises(MaxChangesExceeded) as info:
-        run(reconcile([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False,
-                      max_changes=2, noun="mailboxes"))
+        run(engine([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False,
+                   max_changes=2, noun="mailboxes"))
     assert apply.calls == []
     assert "3 mailboxes would change, more than max_changes=2" in info.value.message
 
 
 def test_max_changes_equal_to_the_count_is_allowed():
-    result = run(reconcile([target(k, imap=True) for k in "ab"], {"imap": False}, TABLE, Recorder(),
-                           check_mode=False, max_changes=2))
+    result = run(engine([target(k, imap=True) for k in "ab"], {"imap": False}, TABLE, Recorder(),
+                        check_mode=False, max_changes=2))
     assert result["summary"]["changed"] == 2
 
 
 def test_failed_writes_do_not_stop_the_others_and_fail_at_the_end():
     apply = Recorder(fail=("b",))
     with pytest.raises(ApplyFailed) as info:
-        run(reconcile([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False))
+        run(engine([target(k, imap=True) for k in "abc"], {"imap": False}, TABLE, apply, check_mode=False))
     result = info.value.result
     assert result["changed"] is True
     assert result["summary"] == dict(targets=3, compliant=0, changed=2, failed=1)
@@ -121,15 +141,15 @@ def test_failed_writes_do_not_stop_the_others_and_fail_at_the_end():
 def test_read_failures_are_reported_and_fail_the_task():
     read_failure = Failure(target("z"), 404, "gone")
     with pytest.raises(ApplyFailed) as info:
-        run(reconcile([target("a", imap=False)], {"imap": False}, TABLE, Recorder(), check_mode=True,
-                      read_failures=[read_failure]))
+        run(engine([target("a", imap=False)], {"imap": False}, TABLE, Recorder(), check_mode=True,
+                   read_failures=[read_failure]))
     assert info.value.result["summary"] == dict(targets=2, compliant=1, changed=0, failed=1)
 
 
 def test_single_setting_tables_report_bare_values_and_extra_is_merged():
     table = [Setting("state")]
-    result = run(reconcile([Target("u", "u@c.com", {"state": "disabled"}, identity=dict(id="u"))],
-                           {"state": "enforced"}, table, Recorder(), check_mode=True, extra=dict(missing={})))
+    result = run(engine([Target("u", "u@c.com", {"state": "disabled"}, identity=dict(id="u"))],
+                        {"state": "enforced"}, table, Recorder(), check_mode=True, extra=dict(missing={})))
     assert result["changes"] == [dict(id="u", before="disabled", after="enforced")]
     assert result["diff"]["after"] == {"u@c.com": "enforced"}
     assert result["missing"] == {}
@@ -155,12 +175,12 @@ def test_hold_keeps_one_setting_of_one_target_and_reports_it():
         applied.extend(changes)
         return []
 
-    result = asyncio.run(reconcile(targets, {"imap": False, "pop": False}, TABLE, apply, check_mode=False, hold=hold))
+    result = asyncio.run(engine(targets, {"imap": False, "pop": False}, TABLE, apply, check_mode=False, hold=hold))
     assert [c.target.key for c in applied] == ["a"] and applied[0].after == {"pop": False}
     assert result["skipped_changes"] == [
         dict(mailbox="a@c.com", setting="imap", before=True, after=False, reason="in use"),
         dict(mailbox="b@c.com", setting="imap", before=True, after=False, reason="in use")]
     # b had nothing else to change: neither compliant nor changed, but skipped.
     assert result["summary"] == dict(targets=3, compliant=1, changed=1, failed=0, skipped=2)
-    changes, compliant, skips = plan(targets, {"imap": False}, TABLE, hold)
-    assert changes == [] and [t.key for t in compliant] == ["c"] and len(skips) == 2
+    planned = plan(targets, {"imap": False}, TABLE).held(hold)
+    assert planned.changes == [] and [t.key for t in planned.compliant] == ["c"] and len(planned.skips) == 2

@@ -32,6 +32,7 @@ from ansible_collections.m365.admin.plugins.module_utils._errors import (
 from ansible_collections.m365.admin.plugins.module_utils._exchange import ExchangeClient
 from ansible_collections.m365.admin.plugins.module_utils._graph import BatchRequest, GraphClient
 from ansible_collections.m365.admin.plugins.module_utils._reconcile import (
+    Backend,
     Change,
     Setting,
     Target,
@@ -74,14 +75,31 @@ class Tenant(object):
         return dict((t.key, {"state": self.states[t.key]}) for t in targets if t.key not in self.refuse_read)
 
 
+class Calls(Backend):
+    """A backend made of the test's functions."""
+
+    table = TABLE
+
+    def __init__(self, write, read_back=None):
+        self.write = write
+        if read_back is not None:
+            self.read_back = read_back
+
+
+def engine(targets, desired, table, write, check_mode, read_back=None):
+    """reconcile over a Calls backend."""
+    assert table is TABLE
+    return reconcile(Calls(write, read_back), targets, desired, check_mode)
+
+
 def targets(tenant):
     return [Target(key, key, {"state": state}) for key, state in sorted(tenant.states.items())]
 
 
 def test_lost_write_that_landed_is_read_back_and_counted_once():
     tenant = Tenant({"a": "disabled", "b": "disabled"}, lose=["a"])
-    result = run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
-                           read_back=tenant.read_back))
+    result = run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
+                        read_back=tenant.read_back))
     assert result["summary"]["changed"] == 2 and result["failures"] == []
     # Verified by reading back, never written a second time.
     assert tenant.writes == ["a", "b"] and tenant.reads == ["a"]
@@ -100,7 +118,7 @@ def test_lost_write_that_did_not_land_is_written_again_after_the_read_back():
             else:
                 tenant.states[change.target.key] = change.after["state"]
         return outcomes
-    result = run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, apply, False, read_back=tenant.read_back))
+    result = run(engine(targets(tenant), {"state": "enforced"}, TABLE, apply, False, read_back=tenant.read_back))
     assert result["summary"]["changed"] == 1 and tenant.states["a"] == "enforced"
     assert tenant.writes == ["a", "a"] and tenant.reads == ["a"]
 
@@ -108,8 +126,8 @@ def test_lost_write_that_did_not_land_is_written_again_after_the_read_back():
 def test_lost_write_that_cannot_be_read_back_fails_and_says_so():
     tenant = Tenant({"a": "disabled", "b": "disabled"}, lose=["a"], refuse_read=["a"])
     with pytest.raises(Exception) as info:
-        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
-                      read_back=tenant.read_back))
+        run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False,
+                   read_back=tenant.read_back))
     result = info.value.result
     assert result["summary"]["changed"] == 1 and result["summary"]["failed"] == 1
     assert result["failures"][0]["status"] == 0 and "could not be read back" in result["failures"][0]["error"]
@@ -118,7 +136,7 @@ def test_lost_write_that_cannot_be_read_back_fails_and_says_so():
 def test_lost_write_without_a_read_back_is_a_failure_not_a_change():
     tenant = Tenant({"a": "disabled"}, lose=["a"])
     with pytest.raises(Exception) as info:
-        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False))
+        run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False))
     assert info.value.result["summary"]["changed"] == 0
     assert "the answer to the write was lost" in info.value.result["failures"][0]["error"]
 
@@ -141,7 +159,7 @@ def test_mfa_write_with_a_lost_answer_is_an_unknown_outcome():
     session = ScriptedSession(graph_batch_lost)
     change = Change(_mfa.user_target({"id": "u1", "userPrincipalName": "a@c.com"}, "disabled"),
                     {"state": "disabled"}, {"state": "enforced"})
-    outcomes = run(_mfa.write_states(GraphClient(session, "https://graph.test"), [change]))
+    outcomes = run(_mfa.PerUserMfa(GraphClient(session, "https://graph.test")).write([change]))
     assert [type(o) for o in outcomes] == [Unknown]
 
 
@@ -149,7 +167,7 @@ def test_exchange_write_batch_whose_answer_is_lost_is_an_unknown_outcome_not_a_n
     session = ScriptedSession(graph_batch_lost)
     client = ExchangeClient(session, "https://exo.test", "tenant")
     target = _cas.mailbox_target({"Guid": "g1", "PrimarySmtpAddress": "a@c.com", "ImapEnabled": True})
-    outcomes = run(_cas.write_settings(client, [Change(target, {"imap": True}, {"imap": False})]))
+    outcomes = run(_cas.CasSettings(client).write([Change(target, {"imap": True}, {"imap": False})]))
     assert [type(o) for o in outcomes] == [Unknown]
     assert len(session.calls) == 1 and session.calls[0]["safe"] is False
 
@@ -248,7 +266,7 @@ def test_a_write_lost_every_time_is_read_back_after_the_last_attempt():
         tenant.writes.extend(change.target.key for change in changes)
         return [Unknown(change.target, "dropped") for change in changes]  # never applied
     with pytest.raises(Exception) as info:
-        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, apply, False, read_back=tenant.read_back))
+        run(engine(targets(tenant), {"state": "enforced"}, TABLE, apply, False, read_back=tenant.read_back))
     failure = info.value.result["failures"][0]
     assert failure["status"] == 0 and "reads back unchanged" in failure["error"]
     # Every write was followed by a read-back: 4 reads, 4 writes (the first and 3 verified re-writes).
@@ -324,7 +342,7 @@ def test_a_read_back_that_fails_fails_those_targets_and_keeps_the_changes_made()
     async def read_back(changed):
         raise TransportError("could not reach Microsoft Graph after 4 attempts: reset")
     with pytest.raises(Exception) as info:
-        run(reconcile(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False, read_back=read_back))
+        run(engine(targets(tenant), {"state": "enforced"}, TABLE, tenant.apply, False, read_back=read_back))
     result = info.value.result
     assert result["summary"]["changed"] == 1 and result["changes"][0]["before"] == "disabled"
     assert "reading it back failed too" in result["failures"][0]["error"]

@@ -1,12 +1,20 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""send_in_rounds paces rounds to what a throttled service takes per window."""
+"""_rounds: send_in_rounds paces rounds to what a throttled service takes per window."""
 
 from __future__ import annotations
 
 import asyncio
 from unittest import mock
 
-from ansible_collections.m365.admin.plugins.module_utils._graph import Pressure, send_in_rounds
+import pytest
+
+from ansible_collections.m365.admin.plugins.module_utils._errors import OutcomeUnknownError, TransportError
+from ansible_collections.m365.admin.plugins.module_utils._rounds import (
+    ITEM_MAX_ATTEMPTS,
+    EnvelopeRounds,
+    Pressure,
+    send_in_rounds,
+)
 
 
 class RateLimitedService(object):
@@ -270,3 +278,59 @@ def test_a_service_that_warns_without_refusing_is_not_slowed():
     run_bucket(warned, 20000)
     assert warned.done == set(range(20000)) and warned.throttled == 0
     assert warned.clock < plain.clock * 1.25
+
+
+# --- EnvelopeRounds: what every envelope needs, for both batch senders -------------------------
+
+class Refusal(object):
+    def __init__(self, status, headers=None):
+        self.status = status
+        self.headers = headers or {}
+
+
+def post_once(rounds, indices, outcome):
+    async def request():
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+    return asyncio.run(rounds.post(indices, request, lost_write=lambda exc: ("unknown", exc.message),
+                                   refused=lambda response: ("refused", response.status)))
+
+
+def test_an_answered_envelope_is_handed_back_for_its_items_to_be_read():
+    rounds = EnvelopeRounds(3, 10, 4)
+    response, again = post_once(rounds, [0, 1, 2], Refusal(200))
+    assert response.status == 200 and again is None and rounds.attempts == [0, 0, 0]
+
+
+def test_writes_whose_answer_was_lost_are_unknown_outcomes_never_sent_again():
+    rounds = EnvelopeRounds(2, 10, 4)
+    response, again = post_once(rounds, [0, 1], OutcomeUnknownError("dropped"))
+    assert response is None and again == [] and rounds.results == [("unknown", "dropped")] * 2
+
+
+def test_reads_whose_answer_was_lost_go_again_until_out_of_sends():
+    rounds = EnvelopeRounds(1, 10, 4)
+    for _attempt in range(ITEM_MAX_ATTEMPTS - 1):
+        _response, again = post_once(rounds, [0], TransportError("reset", answer_lost=True))
+        assert [index for index, _wait, _throttled in again] == [0]
+    with pytest.raises(TransportError):
+        post_once(rounds, [0], TransportError("reset", answer_lost=True))
+    with pytest.raises(TransportError):
+        post_once(EnvelopeRounds(1, 10, 4), [0], TransportError("refused", answer_lost=False))
+
+
+def test_a_refused_envelope_counts_one_send_per_item_and_waits_as_asked():
+    rounds = EnvelopeRounds(2, 10, 4)
+    response, again = post_once(rounds, [0, 1], Refusal(429, {"Retry-After": "3"}))
+    assert response is None and rounds.attempts == [1, 1] and rounds.results == [("refused", 429)] * 2
+    assert again == [(0, 3.0, True), (1, 3.0, True)]
+
+
+def test_a_round_stopped_by_the_service_defers_its_items_without_counting_them():
+    pressure = Pressure()
+    pressure.start_round(braking=True)
+    pressure.note({"x-ms-throttle-limit-percentage": "0.9"})
+    rounds = EnvelopeRounds(2, 10, 4, pressure=pressure)
+    response, again = post_once(rounds, [0, 1], Refusal(200))
+    assert response is None and again == [(0, 0.0, False), (1, 0.0, False)] and rounds.attempts == [0, 0]
