@@ -297,7 +297,7 @@ def main():
                     for fmt in _report.FORMATS if fmt in params["formats"])
     try:
         changed, paths = _report.write_files(params["dest"], contents, report["generated"],
-                                            file_mode=file_mode, dir_mode=dir_mode)
+                                             file_mode=file_mode, dir_mode=dir_mode)
     except OSError as exc:
         module.fail_json(msg="Could not write the report into %s: %s" % (params["dest"], exc))
     result = dict(

@@ -56,7 +56,7 @@ def test_the_lookup_warns_once_per_unknown_variable(monkeypatch):
     warnings = []
     monkeypatch.setattr(lookup_file.display, "warning", warnings.append)
     result = lookup().run([], variables={"mfa_stat": "enforced", "mfa_state": ""},
-                                prefixes=["mfa_"], known=["mfa_state"])
+                          prefixes=["mfa_"], known=["mfa_state"])
     assert result == [dict(name="mfa_stat", closest="mfa_state")]
     assert warnings == ["The variable mfa_stat is not one the baseline's roles read, did you mean mfa_state?; "
                         "it has no effect."]
