@@ -39,7 +39,7 @@ EXAMPLES = r"""
 
 - name: How many mailboxes still allow IMAP and POP
   ansible.builtin.debug:
-    msg: "IMAP {{ protocols.counts.imap.allowed }}, POP {{ protocols.counts.pop.allowed }}"
+    msg: "IMAP {{ protocols.counts.imap.allowed }}, POP {{ protocols.counts['pop'].allowed }}"
 
 - name: Mailboxes that can send with SMTP AUTH
   ansible.builtin.debug:
@@ -49,7 +49,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 mailboxes:
-  description: The selected mailboxes and their settings, sorted by address.
+  description:
+    - The selected mailboxes and their settings, sorted by address.
+    - Each also has C(pop), the same value as RV(mailboxes[].pop3). In Jinja, C(pop) is only read with
+      brackets (C(mailbox['pop'])), because C(mailbox.pop) is the dictionary's own method.
   returned: always
   type: list
   elements: dict
@@ -67,7 +70,7 @@ mailboxes:
     imap:
       description: IMAP4 allowed.
       type: bool
-    pop:
+    pop3:
       description: POP3 allowed.
       type: bool
     activesync:
@@ -101,7 +104,9 @@ mailboxes:
       description: What applies to the mailbox, V(enabled) or V(disabled), after the organization's setting.
       type: str
 counts:
-  description: For each protocol, the number of selected mailboxes that allow and that block it.
+  description:
+    - For each protocol, the number of selected mailboxes that allow and that block it.
+    - Read POP's counts with brackets, C(counts['pop']), because C(counts.pop) is the dictionary's own method.
   returned: always
   type: dict
   sample: {"imap": {"allowed": 12, "blocked": 1168}, "smtp_auth": {"allowed": 3, "blocked": 1177}}
@@ -143,6 +148,7 @@ async def run(module, connection):
     for obj in selection.mailboxes.values():
         entry = dict(mailbox=obj.get("PrimarySmtpAddress"), guid=obj.get("Guid"), display_name=obj.get("DisplayName"))
         entry.update(_cas.current_settings(obj))
+        entry["pop3"] = entry["pop"]  # Jinja's dot notation reaches the key pop3, not pop (a dict method).
         entry["smtp_auth_effective"] = org_smtp if entry["smtp_auth"] == "inherit" else entry["smtp_auth"]
         for setting in _cas.SETTINGS:
             allowed = entry["smtp_auth_effective"] == "enabled" if setting.kind == "smtp" else entry[setting.name]

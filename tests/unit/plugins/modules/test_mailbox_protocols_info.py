@@ -33,3 +33,5 @@ def test_counts_per_protocol_and_nothing_written():
     assert result["counts"]["imap"] == {"allowed": 2, "blocked": 2}
     assert result["counts"]["pop"] == {"allowed": 4, "blocked": 0}
     assert result["mailboxes"][0]["imap"] is False and result["mailboxes"][0]["mailbox"] == "user0@contoso.com"
+    # pop3 is pop under a name that Jinja's dot notation reaches (mailbox.pop is the dict method).
+    assert [m["pop3"] for m in result["mailboxes"]] == [m["pop"] for m in result["mailboxes"]] == [True] * 4
