@@ -182,3 +182,13 @@ def test_the_suites_before_this_one_ran_with_the_expected_lines():
             assert record["ansible_core_line"] == expected_line(), record
             assert line_of(record["python"]) in LINES[expected_line()], record
             assert record["python"] == platform.python_version(), "%s ran on another Python than this suite" % suite
+
+
+def test_the_default_run_includes_the_compatibility_run():
+    """./scripts/test.sh without arguments runs compat (the oldest line) before the release checks,
+    and the newest line's suites run with the line that ansible_lines.py calls the newest."""
+    text = read("scripts/test.sh")
+    suites = re.search(r'(?m)^ALL_SUITES="([^"]+)"', text).group(1).split()
+    assert "compat" in suites and suites.index("compat") < suites.index("release")
+    assert 'M365_ANSIBLE_CORE="$(ansible_lines oldest)"' in text
+    assert '"ansible-core~=$CORE_LINE.0"' in read("scripts/lib.sh")
