@@ -3,15 +3,23 @@
 #   ansible-test sanity (empty ignore files), ansible-test units, the simulator's own tests (and the
 #   benchmark's floor computation),
 #   the report renderers (JUnit schema, HTML in headless Chromium), ansible-test integration (one
-#   target per module and role), ansible-lint (production profile), and the release checks
-#   (changelog fragments and release, Galaxy tarball and importer, module docs lint and reference
-#   pages, execution environment build context).
+#   target per module and role), the compatibility run (units and the smoke integration targets
+#   on the oldest supported ansible-core line), ansible-lint (production profile), and the release
+#   checks (changelog fragments and release, Galaxy tarball and importer, module docs lint and
+#   reference pages, execution environment build context, the supported ansible-core lines).
+# Every suite but compat runs with the newest supported ansible-core line on Python 3.13 (see
+# scripts/lib.sh); compat runs with the oldest line on the oldest Python it supports.
 # Every suite runs even when one fails; the exit code is non-zero if any failed.
-# Options: a list of suites to run (sanity units simulator report integration lint release); all by default.
+# Options: a list of suites to run (sanity units simulator report integration compat lint release);
+# all by default (all but compat with M365_ANSIBLE_CORE set).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
-SUITES=${*:-sanity units simulator report integration lint release}
+ALL_SUITES="sanity units simulator report integration compat lint release"
+if [ -n "${M365_ANSIBLE_CORE:-}" ]; then ALL_SUITES=${ALL_SUITES/ compat/}; fi
+SUITES=${*:-$ALL_SUITES}
+# The compatibility run's integration targets (a smoke subset: sign-in, Graph, Exchange, a role).
+COMPAT_TARGETS=${M365_COMPAT_TARGETS:-tenant_info user_mfa mailbox_protocols_info role_mfa}
 FAILED=()
 SIM_DIR=""
 
@@ -23,15 +31,29 @@ ensure_venv
 ensure_pip_bootstrap
 stage_collection
 set +e
-PYVER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+PYVER=$BASE_PYVER
 JUNIT=$COLLECTION/tests/output/junit
-rm -rf "$COLLECTION/tests/output/junit" "$COLLECTION/tests/output/results"
-mkdir -p "$JUNIT"
+# One record per suite: which Python and ansible-core it ran with (the release checks read them).
+RUNS=$COLLECTION/tests/output/m365-runs
+rm -rf "$JUNIT" "$COLLECTION/tests/output/results" "$RUNS"
+mkdir -p "$JUNIT" "$RUNS"
+export M365_RUN_RECORDS=$RUNS M365_RUN_SUITES=$SUITES
+log "Python $("$PY" -c 'import sys; print(sys.version.split()[0])') ($VENV), ansible-core $("$PY" -c 'from ansible.release import __version__; print(__version__)')"
+
+record_run() {
+    "$PY" "$ROOT/tests/utils/run_record.py" "$RUNS/$1.json" "$1" "$2" "${M365_ANSIBLE_CORE:-}"
+}
 
 run_suite() {
-    local name=$1; shift
+    local name=$1 start=$SECONDS; shift
     log "$name"
-    if ! (cd "$COLLECTION" && "$@"); then FAILED+=("$name"); fi
+    if (cd "$COLLECTION" && "$@"); then
+        record_run "$name" passed
+    else
+        FAILED+=("$name")
+        record_run "$name" failed
+    fi
+    echo "$name took $((SECONDS - start)) s"
 }
 
 # The CI kit of docs/ci.md: actionlint on the example workflow (with shellcheck on its run steps),
@@ -50,6 +72,8 @@ lint_ci_examples() {
 for suite in $SUITES; do
     case $suite in
     sanity)
+        # ansible-test's sanity venvs whose pins reach outside the package index (tests/utils/sanity_venvs.py).
+        "$PY" "$ROOT/tests/utils/sanity_venvs.py" "$PYVER" "$BASE_PYTHON" || echo "Could not prepare the sanity venvs; ansible-test will try"
         run_suite "sanity" ansible-test sanity --venv --python "$PYVER" --junit ;;
     units)
         run_suite "units" ansible-test units --python "$PYVER" ;;
@@ -80,6 +104,17 @@ for suite in $SUITES; do
             FAILED+=("integration (simulator did not start)")
         fi
         stop_simulator "$SIM_DIR"; SIM_DIR="" ;;
+    compat)
+        # The same scripts with the oldest supported line, in a venv and a staging directory of
+        # their own; their JUnit files and run records come back here with a compat- prefix.
+        # (Not through run_suite: its run records are the nested run's own.)
+        log "compat: ansible-core $(ansible_lines oldest), units and integration ($COMPAT_TARGETS)"
+        COMPAT_START=$SECONDS
+        if ! env -u PYTHON M365_ANSIBLE_CORE="$(ansible_lines oldest)" M365_INTEGRATION_TARGETS="$COMPAT_TARGETS" \
+                M365_COMPAT_OF="$COLLECTION/tests/output" bash "$ROOT/scripts/test.sh" units integration; then
+            FAILED+=("compat")
+        fi
+        echo "compat took $((SECONDS - COMPAT_START)) s" ;;
     lint)
         run_suite "lint" ansible-lint --offline roles playbooks tests/integration
         "$PY" "$ROOT/tests/utils/summarize_junit.py" --record "$JUNIT/ansible-lint.xml" "ansible-lint production profile" \
@@ -90,9 +125,15 @@ for suite in $SUITES; do
     release)
         run_suite "release" "$PY" -m pytest -q -p no:cacheprovider --junitxml "$JUNIT/release.xml" tests/release ;;
     *)
-        echo "Unknown suite $suite (use: sanity units simulator report integration lint release)" >&2; exit 2 ;;
+        echo "Unknown suite $suite (use: $ALL_SUITES)" >&2; exit 2 ;;
     esac
 done
+
+# A compatibility run hands its JUnit files and run records to the run that started it.
+if [ -n "${M365_COMPAT_OF:-}" ]; then
+    for file in "$JUNIT"/*.xml; do [ -f "$file" ] && cp "$file" "$M365_COMPAT_OF/junit/compat-$(basename "$file")"; done
+    for file in "$RUNS"/*.json; do [ -f "$file" ] && cp "$file" "$M365_COMPAT_OF/m365-runs/compat-$(basename "$file")"; done
+fi
 
 log "Summary"
 "$PY" "$ROOT/tests/utils/summarize_junit.py" "$JUNIT"

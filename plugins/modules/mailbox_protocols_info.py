@@ -54,7 +54,7 @@ EXAMPLES = r"""
 
 - name: How many mailboxes still allow IMAP and POP
   ansible.builtin.debug:
-    msg: "IMAP {{ protocols.counts.imap.allowed }}, POP {{ protocols.counts.pop.allowed }}"
+    msg: "IMAP {{ protocols.counts.imap.allowed }}, POP {{ protocols.counts['pop'].allowed }}"
 
 - name: Mailboxes that can send with SMTP AUTH
   ansible.builtin.debug:
@@ -64,7 +64,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 mailboxes:
-  description: The selected mailboxes and their settings, sorted by address.
+  description:
+    - The selected mailboxes and their settings, sorted by address.
+    - Each also has C(pop), the same value as RV(mailboxes[].pop3). In Jinja, C(pop) is only read with
+      brackets (C(mailbox['pop'])), because C(mailbox.pop) is the dictionary's own method.
   returned: always
   type: list
   elements: dict
@@ -82,7 +85,7 @@ mailboxes:
     imap:
       description: IMAP4 allowed.
       type: bool
-    pop:
+    pop3:
       description: POP3 allowed.
       type: bool
     activesync:
@@ -137,6 +140,7 @@ counts:
     - For each protocol, the number of selected mailboxes that allow it, that block it, and whose setting Exchange
       did not return (V(unknown)). SMTP AUTH and EWS are counted by their effective state. A switch that is null
       counts as allowed.
+    - Read POP's counts with brackets, C(counts['pop']), because C(counts.pop) is the dictionary's own method.
   returned: always
   type: dict
   sample: {"imap": {"allowed": 12, "blocked": 1168, "unknown": 0}, "smtp_auth": {"allowed": 3, "blocked": 1177,
@@ -216,6 +220,7 @@ async def run(module, connection):
         else:
             entry["smtp_auth_effective"] = org_smtp if entry["smtp_auth"] == "inherit" else entry["smtp_auth"]
         entry["ews_effective"] = _cas.effective_ews(org_ews, current["ews"], today)
+        entry["pop3"] = entry["pop"]  # Jinja's dot notation reaches the key pop3, not pop (a dict method).
         for setting in _cas.SETTINGS:
             if setting.kind == "smtp":
                 state = entry["smtp_auth_effective"]

@@ -87,3 +87,11 @@ def test_a_role_without_get_organizationconfig_still_reports_the_mailboxes():
     assert result["organization"]["ews"] == "unknown"
     assert [m["ews_effective"] for m in result["mailboxes"]] == ["unknown", "disabled"]
     assert "not allowed to call Get-OrganizationConfig" in warn.call_args[0][0]
+
+
+def test_pop_is_also_returned_as_pop3_which_jinja_dot_notation_reaches():
+    # mailbox.pop is the dictionary's own method in Jinja; pop3 carries the same value.
+    fake = FakeExchangeTenant(make_mailboxes(3, PopEnabled={1: False}))
+    result, failed, _made = run_with_exchange(mailbox_protocols_info.main, dict(all_mailboxes=True), fake)
+    assert not failed, result
+    assert [m["pop3"] for m in result["mailboxes"]] == [m["pop"] for m in result["mailboxes"]] == [True, False, True]
