@@ -41,7 +41,7 @@ export M365_RUN_RECORDS=$RUNS M365_RUN_SUITES=$SUITES
 log "Python $("$PY" -c 'import sys; print(sys.version.split()[0])') ($VENV), ansible-core $("$PY" -c 'from ansible.release import __version__; print(__version__)')"
 
 record_run() {
-    "$PY" "$ROOT/tests/utils/run_record.py" "$RUNS/$1.json" "$1" "$2" "${M365_ANSIBLE_CORE:-}"
+    "$PY" "$ROOT/tests/utils/run_record.py" "$RUNS/run-$1.json" "$1" "$2" "${M365_ANSIBLE_CORE:-}"
 }
 
 run_suite() {

@@ -1,6 +1,6 @@
 """Write the record of one suite of a test command run: the Python and ansible-core it ran with.
 
-Usage: run_record.py FILE SUITE OUTCOME [REQUESTED_LINE]
+Usage: run_record.py FILE SUITE OUTCOME [REQUESTED_LINE]   (FILE: .../run-SUITE.json)
 Run with the Python of the suite's virtual environment. The release checks
 (tests/release/test_ansible_lines.py) read these records to prove which ansible-core line and
 Python each suite of the default run and of the compatibility run used.
