@@ -218,7 +218,7 @@ notes:
   - Set the connection once for every module of the collection with
     C(module_defaults) and the action group C(group/m365.admin.m365).
 requirements:
-  - python >= 3.10
+  - python >= 3.11
   - msgraph-core >= 1.1.0
   - azure-identity >= 1.15.0
   - cryptography >= 41.0.0
